@@ -1,0 +1,61 @@
+//! Errors a use-case can end with. The HTTP adapter maps each variant to a
+//! status in one place.
+
+use crate::ports::RepoError;
+
+/// One input field that was refused, named as the caller wrote it
+/// (`pol.unlocode`, `events[3].event_code`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+
+    /// Prefixes the field with its parent, e.g. `pol` + `unlocode`.
+    pub fn within(self, parent: &str) -> Self {
+        Self { field: format!("{parent}.{}", self.field), message: self.message }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is well-formed JSON but a field is wrong. Nothing was
+    /// written.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The resource does not exist — or exists but is not the caller's,
+    /// which callers must not be able to tell apart.
+    #[error("not found")]
+    NotFound,
+    /// A unique field clashes with an existing resource.
+    #[error("{field} is already taken")]
+    Conflict { field: String, message: String },
+    /// No or unknown credentials.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// Known caller, not allowed to do this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Storage failed; the operation had no effect.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<RepoError> for AppError {
+    fn from(error: RepoError) -> Self {
+        match error {
+            RepoError::NotFound => AppError::NotFound,
+            RepoError::Duplicate { field } => {
+                let message = format!("{field} is already in use");
+                AppError::Conflict { field, message }
+            }
+            RepoError::Unavailable(detail) => AppError::Unavailable(detail),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Trade partners and the people who track shipments on their behalf.
+
+use std::collections::BTreeSet;
+
+use crate::ids::{OrganizationId, TrackingUserId};
+use crate::values::{Email, UserId};
+
+/// A trade partner: a customer, shipper, consignee or overseas agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub code: String,
+    pub name: String,
+    /// Portal access switch for every user of this organization.
+    pub portal_enabled: bool,
+    /// Sell-side charges visible to this organization's customer-role users.
+    pub show_charges: bool,
+}
+
+/// What a tracking user is to the shipments they see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrackingRole {
+    Customer,
+    Shipper,
+    Consignee,
+    OverseasAgent,
+}
+
+impl TrackingRole {
+    pub const ALL: [TrackingRole; 4] = [
+        TrackingRole::Customer,
+        TrackingRole::Shipper,
+        TrackingRole::Consignee,
+        TrackingRole::OverseasAgent,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackingRole::Customer => "customer",
+            TrackingRole::Shipper => "shipper",
+            TrackingRole::Consignee => "consignee",
+            TrackingRole::OverseasAgent => "overseas_agent",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        TrackingRole::ALL.into_iter().find(|role| role.as_str() == raw)
+    }
+}
+
+/// Lifecycle of a tracking user. Only `Active` users see anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserState {
+    /// Created, password not yet set.
+    Invited,
+    Active,
+    Disabled,
+}
+
+impl UserState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserState::Invited => "invited",
+            UserState::Active => "active",
+            UserState::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [UserState::Invited, UserState::Active, UserState::Disabled]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// Which optional parts of a shipment the user is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisplaySettings {
+    pub doc_center: bool,
+    pub shipper_info: bool,
+    pub mbl_number: bool,
+}
+
+impl Default for DisplaySettings {
+    /// SPEC: documents on, shipper and MBL number off.
+    fn default() -> Self {
+        Self { doc_center: true, shipper_info: false, mbl_number: false }
+    }
+}
+
+/// How often a periodic report goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFrequency {
+    Daily,
+    Weekly,
+}
+
+/// Which mails the user has opted into.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NotificationPreferences {
+    pub journey_updated: bool,
+    pub eta_changed: bool,
+    pub document_status: bool,
+    /// `None` when the user receives no periodic report.
+    pub periodic_report: Option<PeriodicReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodicReport {
+    pub frequency: ReportFrequency,
+    pub columns: Vec<String>,
+}
+
+/// A portal user. One login may stand for a group (a shared account), hence
+/// the additional e-mails; notifications go to all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingUser {
+    pub id: TrackingUserId,
+    pub user_id: UserId,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: Email,
+    pub additional_emails: Vec<Email>,
+    pub role: TrackingRole,
+    pub organization_ids: BTreeSet<OrganizationId>,
+    /// Overseas agents only: the customers whose house bills the agent may
+    /// see. Empty means nothing is visible (fail closed).
+    pub agent_customer_ids: BTreeSet<OrganizationId>,
+    pub notifications: NotificationPreferences,
+    pub display: DisplaySettings,
+    pub state: UserState,
+}
+
+impl TrackingUser {
+    /// Every address mail for this user goes to, primary first.
+    pub fn all_emails(&self) -> impl Iterator<Item = &Email> {
+        std::iter::once(&self.email).chain(self.additional_emails.iter())
+    }
+}
