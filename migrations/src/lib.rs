@@ -1,0 +1,25 @@
+//! Porthole's schema, as one ordered list of migrations that runs unchanged
+//! on SQLite and PostgreSQL.
+//!
+//! Rules every migration here keeps:
+//! - Times are RFC 3339 `TEXT`. A PostgreSQL `timestamptz` keeps the instant
+//!   but drops the offset, and an event's offset is how its local time is
+//!   shown; one text format also keeps both backends byte-for-byte alike.
+//! - SQLite cannot alter several columns in one statement (and cannot add a
+//!   constraint to an existing table), so a later change to a column is one
+//!   `ALTER TABLE` per column, and constraints are declared at creation.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20250601_000001_initial;
+
+/// Applies Porthole's migrations in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20250601_000001_initial::Migration)]
+    }
+}

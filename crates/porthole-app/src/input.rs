@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use porthole_domain::{
-    Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, EventCode, EventType, Location,
-    TrackingEvent, UnLocode,
+    Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, EventCode, EventType, Location, TrackingEvent,
+    UnLocode,
 };
 
 use crate::error::FieldError;
@@ -172,8 +172,8 @@ impl CargoInput {
 
 impl ContainerInput {
     pub(crate) fn parse(&self, field: &str) -> Parsed<Container> {
-        let number = ContainerNumber::parse(&self.number)
-            .map_err(|e| FieldError::new(format!("{field}.number"), e.reason))?;
+        let number =
+            ContainerNumber::parse(&self.number).map_err(|e| FieldError::new(format!("{field}.number"), e.reason))?;
         let iso_type = self.iso_type.trim().to_ascii_uppercase();
         if iso_type.len() != 4 || !iso_type.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(FieldError::new(
@@ -208,9 +208,8 @@ impl EventInput {
     pub fn parse(&self, index: usize, received_at: DateTime<Utc>) -> Parsed<TrackingEvent> {
         let field = |name: &str| format!("events[{index}].{name}");
         let event_id = required_text(&field("event_id"), &self.event_id, 100)?;
-        let event_type = EventType::parse(self.event_type.trim()).ok_or_else(|| {
-            FieldError::new(field("event_type"), "must be one of SHIPMENT, TRANSPORT, EQUIPMENT")
-        })?;
+        let event_type = EventType::parse(self.event_type.trim())
+            .ok_or_else(|| FieldError::new(field("event_type"), "must be one of SHIPMENT, TRANSPORT, EQUIPMENT"))?;
         let code = EventCode::parse(self.event_code.trim()).ok_or_else(|| {
             FieldError::new(field("event_code"), format!("'{}' is not a known event code", self.event_code))
         })?;
@@ -316,7 +315,8 @@ mod tests {
         assert_eq!(bad_digit.parse("containers[1]").map_err(|e| e.field), Err("containers[1].number".to_owned()));
         let bad_type = ContainerInput { number: "CSQU3054383".into(), iso_type: "forty".into(), seal: None };
         assert_eq!(bad_type.parse("containers[0]").map_err(|e| e.field), Err("containers[0].iso_type".to_owned()));
-        let bad_side = ChargeInput { side: "both".into(), description: "Freight".into(), amount_minor: 1, currency: "USD".into() };
+        let bad_side =
+            ChargeInput { side: "both".into(), description: "Freight".into(), amount_minor: 1, currency: "USD".into() };
         assert_eq!(bad_side.parse("charges[0]").map_err(|e| e.field), Err("charges[0].side".to_owned()));
     }
 }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_domain::projection::ShipmentRecord;
 use porthole_domain::{
-    Master, MasterId, Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, StaffRole,
-    TrackingEvent, TrackingUser,
+    Master, MasterId, Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, StaffRole, TrackingEvent,
+    TrackingUser,
 };
 
 use crate::secret::SecretDigest;

@@ -150,7 +150,11 @@ impl Porthole {
         Ok(org)
     }
 
-    pub async fn update_organization(&self, id: &OrganizationId, patch: OrganizationPatch) -> Result<Organization, AppError> {
+    pub async fn update_organization(
+        &self,
+        id: &OrganizationId,
+        patch: OrganizationPatch,
+    ) -> Result<Organization, AppError> {
         let code = patch.code.as_deref().map(organization_code).transpose()?;
         let name = patch.name.as_deref().map(|n| required_text("name", n, 200)).transpose()?;
         let mut org = self.ports.organizations.organization(id).await?.ok_or(AppError::NotFound)?;
@@ -196,7 +200,8 @@ impl Porthole {
     /// the whole shipment), except `status`, which an absent value leaves as
     /// it is, and which may only move as the status machine allows.
     pub async fn upsert_shipment(&self, input: ShipmentInput) -> Result<ShipmentUpserted, AppError> {
-        let reference = ShipmentReference::parse(&input.reference).map_err(|e| FieldError::new("reference", e.reason))?;
+        let reference =
+            ShipmentReference::parse(&input.reference).map_err(|e| FieldError::new("reference", e.reason))?;
         let mode = Mode::parse(input.mode.trim())
             .ok_or_else(|| FieldError::new("mode", "must be one of sea_fcl, sea_lcl, air, road"))?;
         let requested_status = input
@@ -255,7 +260,9 @@ impl Porthole {
         let (id, status) = match &existing {
             Some(current) => {
                 let status = match requested_status {
-                    Some(to) => current.status.staff_change(to).map_err(|e| FieldError::new("status", e.to_string()))?,
+                    Some(to) => {
+                        current.status.staff_change(to).map_err(|e| FieldError::new("status", e.to_string()))?
+                    }
                     None => current.status,
                 };
                 (current.id.clone(), status)
@@ -331,8 +338,7 @@ impl Porthole {
         let users = self.ports.tracking_users.tracking_users_in(&parties).await?;
         let their_orgs: BTreeSet<OrganizationId> =
             users.iter().flat_map(|u| u.organization_ids.iter().cloned()).collect();
-        let organizations =
-            self.ports.organizations.organizations(&their_orgs.into_iter().collect::<Vec<_>>()).await?;
+        let organizations = self.ports.organizations.organizations(&their_orgs.into_iter().collect::<Vec<_>>()).await?;
         let mut viewers: Vec<Viewer> = users
             .iter()
             .filter_map(|user| {

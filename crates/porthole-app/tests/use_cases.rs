@@ -15,8 +15,8 @@ use porthole_app::{AppError, Porthole, Ports};
 use porthole_domain::projection::ShipmentRecord;
 use porthole_domain::{
     DisplaySettings, Email, Location, Mode, NotificationPreferences, Organization, OrganizationId, Permission,
-    Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole, TrackingUser, TrackingUserId,
-    UnLocode, UserId, UserState,
+    Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole, TrackingUser, TrackingUserId, UnLocode,
+    UserId, UserState,
 };
 
 /// Mocks for every port; tests set expectations on the ones they use.
@@ -145,7 +145,8 @@ async fn an_unknown_customer_is_refused_by_field_and_nothing_is_written() {
 
 #[tokio::test]
 async fn a_malformed_port_is_refused_before_any_storage_call() {
-    let input = ShipmentInput { pod: LocationInput { unlocode: "LONG BEACH".into(), name: "LB".into() }, ..shipment_input() };
+    let input =
+        ShipmentInput { pod: LocationInput { unlocode: "LONG BEACH".into(), name: "LB".into() }, ..shipment_input() };
     let result = Mocks::new().app().upsert_shipment(input).await;
     assert_eq!(invalid_field(result), "pod.unlocode");
 }
@@ -194,11 +195,7 @@ async fn an_update_without_status_keeps_the_current_status_and_id() {
 
 #[tokio::test]
 async fn one_bad_event_refuses_the_whole_batch_naming_its_index() {
-    let batch = vec![
-        departure("e1"),
-        EventInput { event_code: "WARP".into(), ..departure("e2") },
-        departure("e3"),
-    ];
+    let batch = vec![departure("e1"), EventInput { event_code: "WARP".into(), ..departure("e2") }, departure("e3")];
     // No expectation on append_events: the batch must never reach storage.
     let result = Mocks::new().app().ingest_events(&ShipmentId::new("shp_1"), &batch).await;
     assert_eq!(invalid_field(result), "events[1].event_code");
@@ -245,10 +242,7 @@ async fn events_for_a_missing_shipment_are_not_found() {
 #[tokio::test]
 async fn a_duplicate_organization_code_is_a_conflict_on_code() {
     let mut mocks = Mocks::new();
-    mocks
-        .organizations
-        .expect_insert_organization()
-        .returning(|_| Err(RepoError::Duplicate { field: "code".into() }));
+    mocks.organizations.expect_insert_organization().returning(|_| Err(RepoError::Duplicate { field: "code".into() }));
     let input = OrganizationInput { code: "stx".into(), name: "Saigon Tech Export".into(), ..Default::default() };
     match mocks.app().create_organization(input).await {
         Err(AppError::Conflict { field, .. }) => assert_eq!(field, "code"),

@@ -23,9 +23,7 @@ impl EventType {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [EventType::Shipment, EventType::Transport, EventType::Equipment]
-            .into_iter()
-            .find(|t| t.as_str() == raw)
+        [EventType::Shipment, EventType::Transport, EventType::Equipment].into_iter().find(|t| t.as_str() == raw)
     }
 }
 

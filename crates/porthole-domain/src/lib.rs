@@ -18,9 +18,7 @@ pub mod visibility;
 pub use event::{Classifier, EventCode, EventType, TrackingEvent};
 pub use ids::{EventRowId, MasterId, OrganizationId, ShipmentId, TrackingUserId};
 pub use milestone::{Audience, EtaChange, MilestoneState, MilestoneStep, MilestoneTemplate, Progress};
-pub use party::{
-    DisplaySettings, NotificationPreferences, Organization, TrackingRole, TrackingUser, UserState,
-};
+pub use party::{DisplaySettings, NotificationPreferences, Organization, TrackingRole, TrackingUser, UserState};
 pub use projection::{
     LinkShipmentView, PortalListItem, PortalShipmentView, ShareSections, ShipmentRecord, project_for_link,
     project_for_user,

@@ -91,8 +91,7 @@ impl MilestoneState {
 /// The events `audience` may see, less those retracted by another event the
 /// audience may see.
 pub fn effective_events(events: &[TrackingEvent], audience: Audience) -> Vec<&TrackingEvent> {
-    let visible: Vec<&TrackingEvent> =
-        events.iter().filter(|e| audience == Audience::Staff || e.published).collect();
+    let visible: Vec<&TrackingEvent> = events.iter().filter(|e| audience == Audience::Staff || e.published).collect();
     let retracted: HashSet<&str> = visible.iter().filter_map(|e| e.retracts.as_deref()).collect();
     visible.into_iter().filter(|e| !retracted.contains(e.event_id.as_str())).collect()
 }

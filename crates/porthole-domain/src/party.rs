@@ -27,12 +27,8 @@ pub enum TrackingRole {
 }
 
 impl TrackingRole {
-    pub const ALL: [TrackingRole; 4] = [
-        TrackingRole::Customer,
-        TrackingRole::Shipper,
-        TrackingRole::Consignee,
-        TrackingRole::OverseasAgent,
-    ];
+    pub const ALL: [TrackingRole; 4] =
+        [TrackingRole::Customer, TrackingRole::Shipper, TrackingRole::Consignee, TrackingRole::OverseasAgent];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -67,9 +63,7 @@ impl UserState {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [UserState::Invited, UserState::Active, UserState::Disabled]
-            .into_iter()
-            .find(|state| state.as_str() == raw)
+        [UserState::Invited, UserState::Active, UserState::Disabled].into_iter().find(|state| state.as_str() == raw)
     }
 }
 

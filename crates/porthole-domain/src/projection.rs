@@ -177,11 +177,7 @@ pub fn project_for_user(
     record: &ShipmentRecord,
 ) -> Option<PortalShipmentView> {
     let state = record.viewer_state();
-    let reason = visible_to(
-        user,
-        organizations,
-        &audience_of(&record.shipment, record.master.as_ref(), state.status),
-    )?;
+    let reason = visible_to(user, organizations, &audience_of(&record.shipment, record.master.as_ref(), state.status))?;
     let shipment = &record.shipment;
     let shows_charges = user.role == TrackingRole::Customer
         && organizations.iter().any(|org| org.id == reason.organization_id && org.show_charges);
@@ -216,7 +212,11 @@ pub fn project_for_user(
 
 /// Why a user sees a record, or `None`. The same rule as
 /// [`project_for_user`], for "who can see this shipment?".
-pub fn reason_for(user: &TrackingUser, organizations: &[Organization], record: &ShipmentRecord) -> Option<VisibilityReason> {
+pub fn reason_for(
+    user: &TrackingUser,
+    organizations: &[Organization],
+    record: &ShipmentRecord,
+) -> Option<VisibilityReason> {
     visible_to(user, organizations, &record.audience())
 }
 
@@ -282,25 +282,27 @@ fn party(org: &Organization) -> PartyName {
 /// corrections are visible as corrections.
 fn timeline(events: &[TrackingEvent]) -> Vec<EventView> {
     let published: Vec<&TrackingEvent> = events.iter().filter(|e| e.published).collect();
-    let effective: Vec<&str> =
-        effective_events(events, Audience::Viewer).iter().map(|e| e.event_id.as_str()).collect();
+    let effective: Vec<&str> = effective_events(events, Audience::Viewer).iter().map(|e| e.event_id.as_str()).collect();
     let mut views: Vec<(&TrackingEvent, EventView)> = published
         .into_iter()
         .map(|e| {
-            (e, EventView {
-                code: e.code,
-                label: e.code.label(),
-                classifier: e.classifier,
-                event_time: e.event_time,
-                location: e.location.clone(),
-                container_number: e.container_number.clone(),
-                vessel: e.vessel.clone(),
-                voyage: e.voyage.clone(),
-                delay_reason: e.delay_reason.clone(),
-                remark: e.remark.clone(),
-                retracted: !effective.contains(&e.event_id.as_str()),
-                is_correction: e.retracts.is_some(),
-            })
+            (
+                e,
+                EventView {
+                    code: e.code,
+                    label: e.code.label(),
+                    classifier: e.classifier,
+                    event_time: e.event_time,
+                    location: e.location.clone(),
+                    container_number: e.container_number.clone(),
+                    vessel: e.vessel.clone(),
+                    voyage: e.voyage.clone(),
+                    delay_reason: e.delay_reason.clone(),
+                    remark: e.remark.clone(),
+                    retracted: !effective.contains(&e.event_id.as_str()),
+                    is_correction: e.retracts.is_some(),
+                },
+            )
         })
         .collect();
     views.sort_by(|(a, _), (b, _)| (b.event_time, b.recency_key()).cmp(&(a.event_time, a.recency_key())));
@@ -312,7 +314,11 @@ fn sell_charges(shipment: &Shipment) -> Vec<ChargeView> {
         .charges
         .iter()
         .filter(|c| c.side == ChargeSide::Sell)
-        .map(|c| ChargeView { description: c.description.clone(), amount_minor: c.amount_minor, currency: c.currency.clone() })
+        .map(|c| ChargeView {
+            description: c.description.clone(),
+            amount_minor: c.amount_minor,
+            currency: c.currency.clone(),
+        })
         .collect()
 }
 

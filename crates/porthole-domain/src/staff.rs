@@ -26,12 +26,8 @@ pub enum Permission {
 }
 
 impl StaffRole {
-    pub const ALL: [StaffRole; 4] = [
-        StaffRole::GeneralManager,
-        StaffRole::OperationsManager,
-        StaffRole::SalesManager,
-        StaffRole::Operator,
-    ];
+    pub const ALL: [StaffRole; 4] =
+        [StaffRole::GeneralManager, StaffRole::OperationsManager, StaffRole::SalesManager, StaffRole::Operator];
 
     pub fn is_manager(self) -> bool {
         !matches!(self, StaffRole::Operator)
@@ -69,10 +65,7 @@ impl FromStr for StaffRole {
     type Err = UnknownStaffRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        StaffRole::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| UnknownStaffRole(s.to_owned()))
+        StaffRole::ALL.into_iter().find(|role| role.as_str() == s).ok_or_else(|| UnknownStaffRole(s.to_owned()))
     }
 }
 

@@ -65,16 +65,25 @@ impl UnLocode {
         const WHAT: &str = "UN/LOCODE";
         let compact: String = raw.trim().chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
         if compact.len() != 5 || !compact.is_ascii() {
-            return Err(ParseError::new(WHAT, format!("'{raw}' is not a UN/LOCODE: expected 5 characters such as VNSGN")));
+            return Err(ParseError::new(
+                WHAT,
+                format!("'{raw}' is not a UN/LOCODE: expected 5 characters such as VNSGN"),
+            ));
         }
         let (country, place) = compact.split_at(2);
         if !country.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(ParseError::new(WHAT, format!("'{raw}' is not a UN/LOCODE: the first two characters must be a country code")));
+            return Err(ParseError::new(
+                WHAT,
+                format!("'{raw}' is not a UN/LOCODE: the first two characters must be a country code"),
+            ));
         }
         // UN/LOCODE location codes use letters and the digits 2-9 (0 and 1 are
         // excluded to avoid confusion with O and I).
         if !place.chars().all(|c| c.is_ascii_uppercase() || ('2'..='9').contains(&c)) {
-            return Err(ParseError::new(WHAT, format!("'{raw}' is not a UN/LOCODE: the location part may hold only letters and digits 2-9")));
+            return Err(ParseError::new(
+                WHAT,
+                format!("'{raw}' is not a UN/LOCODE: the location part may hold only letters and digits 2-9"),
+            ));
         }
         Ok(Self(compact))
     }
@@ -95,26 +104,36 @@ string_value!(ContainerNumber);
 impl ContainerNumber {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         const WHAT: &str = "container number";
-        let compact: String = raw
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-'))
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let compact: String =
+            raw.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect::<String>().to_ascii_uppercase();
         let chars: Vec<char> = compact.chars().collect();
         if chars.len() != 11 {
-            return Err(ParseError::new(WHAT, format!("'{raw}' is not an ISO 6346 container number: expected 11 characters such as CSQU3054383")));
+            return Err(ParseError::new(
+                WHAT,
+                format!("'{raw}' is not an ISO 6346 container number: expected 11 characters such as CSQU3054383"),
+            ));
         }
         if !chars[..3].iter().all(|c| c.is_ascii_uppercase()) || !matches!(chars[3], 'U' | 'J' | 'Z') {
-            return Err(ParseError::new(WHAT, format!("'{raw}' is not an ISO 6346 container number: it must start with a 3-letter owner code and U, J or Z")));
+            return Err(ParseError::new(
+                WHAT,
+                format!(
+                    "'{raw}' is not an ISO 6346 container number: it must start with a 3-letter owner code and U, J or Z"
+                ),
+            ));
         }
         if !chars[4..].iter().all(|c| c.is_ascii_digit()) {
-            return Err(ParseError::new(WHAT, format!("'{raw}' is not an ISO 6346 container number: the last 7 characters must be digits")));
+            return Err(ParseError::new(
+                WHAT,
+                format!("'{raw}' is not an ISO 6346 container number: the last 7 characters must be digits"),
+            ));
         }
         let expected = Self::check_digit(&chars[..10]);
         let given = chars[10].to_digit(10).unwrap_or(u32::MAX);
         if expected != given {
-            return Err(ParseError::new(WHAT, format!("'{raw}' has a wrong check digit: expected {expected}, got {given}")));
+            return Err(ParseError::new(
+                WHAT,
+                format!("'{raw}' has a wrong check digit: expected {expected}, got {given}"),
+            ));
         }
         Ok(Self(compact))
     }
@@ -122,11 +141,7 @@ impl ContainerNumber {
     /// ISO 6346 check digit over owner code, category and serial number.
     /// Callers pass ten characters already known to be letters then digits.
     fn check_digit(first_ten: &[char]) -> u32 {
-        let sum: u32 = first_ten
-            .iter()
-            .enumerate()
-            .map(|(position, c)| Self::char_value(*c) << position)
-            .sum();
+        let sum: u32 = first_ten.iter().enumerate().map(|(position, c)| Self::char_value(*c) << position).sum();
         (sum % 11) % 10
     }
 
@@ -161,7 +176,11 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
-        if local.is_empty() || local.len() > 64 || domain.contains('@') || local.contains(['<', '>', ',', ';', '"', '(', ')', '[', ']', '\\']) {
+        if local.is_empty()
+            || local.len() > 64
+            || domain.contains('@')
+            || local.contains(['<', '>', ',', ';', '"', '(', ')', '[', ']', '\\'])
+        {
             return Err(invalid());
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -285,7 +304,10 @@ mod tests {
 
     #[test]
     fn shipment_reference_keeps_its_form() {
-        assert_eq!(ShipmentReference::parse(" SHP/202505/00080 ").map(|r| r.to_string()), Ok("SHP/202505/00080".to_owned()));
+        assert_eq!(
+            ShipmentReference::parse(" SHP/202505/00080 ").map(|r| r.to_string()),
+            Ok("SHP/202505/00080".to_owned())
+        );
         assert!(ShipmentReference::parse("").is_err());
         assert!(ShipmentReference::parse("SHP 1").is_err());
         assert!(ShipmentReference::parse(&"X".repeat(65)).is_err());

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use porthole_domain::projection::reason_for;
 use porthole_domain::{
     Audience, ChargeSide, Classifier, EventCode, Location, MilestoneState, Organization, OrganizationId, ShareSections,
-    ShipmentRecord, Status, TrackingEvent, TrackingRole, TrackingUser, UserState, project_for_link,
-    project_for_user, visible_to,
+    ShipmentRecord, Status, TrackingEvent, TrackingRole, TrackingUser, UserState, project_for_link, project_for_user,
+    visible_to,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -44,16 +44,14 @@ mod oracle {
                 record.master.as_ref().and_then(|m| m.overseas_agent_id.as_ref()).filter(|_| on_list)
             }
         }?;
-        let enabled: BTreeSet<&OrganizationId> =
-            orgs.iter().filter(|o| o.portal_enabled).map(|o| &o.id).collect();
+        let enabled: BTreeSet<&OrganizationId> = orgs.iter().filter(|o| o.portal_enabled).map(|o| &o.id).collect();
         (user.organization_ids.contains(party) && enabled.contains(party)).then(|| party.clone())
     }
 
     /// The events an audience goes by: those it may see, less those a
     /// correction it may see retracts.
     pub fn effective(events: &[TrackingEvent], audience: Audience) -> Vec<&TrackingEvent> {
-        let seen: Vec<&TrackingEvent> =
-            events.iter().filter(|e| audience == Audience::Staff || e.published).collect();
+        let seen: Vec<&TrackingEvent> = events.iter().filter(|e| audience == Audience::Staff || e.published).collect();
         seen.iter()
             .copied()
             .filter(|e| !seen.iter().any(|fix| fix.retracts.as_deref() == Some(e.event_id.as_str())))

@@ -4,8 +4,8 @@ mod support;
 
 use porthole_domain::projection::reason_for;
 use porthole_domain::{
-    Classifier, EventCode, Organization, ShareSections, ShipmentRecord, Status, TrackingRole, TrackingUser,
-    UserState, project_for_link, project_for_user, visible_to,
+    Classifier, EventCode, Organization, ShareSections, ShipmentRecord, Status, TrackingRole, TrackingUser, UserState,
+    project_for_link, project_for_user, visible_to,
 };
 use support::*;
 
@@ -137,8 +137,7 @@ fn the_portal_switch_of_the_users_organization_matters_not_the_customers() {
 
 #[test]
 fn an_organization_unknown_to_the_list_passed_in_grants_nothing() {
-    let orgs: Vec<Organization> =
-        standard_orgs().into_iter().filter(|o| o.id != org_id(CUSTOMER)).collect();
+    let orgs: Vec<Organization> = standard_orgs().into_iter().filter(|o| o.id != org_id(CUSTOMER)).collect();
     assert!(!sees(&customer_user(), &orgs, &standard_record(&standard_orgs())));
 }
 
@@ -412,9 +411,7 @@ fn the_portal_view_never_holds_the_internal_note_or_unpublished_events() {
     set_org(&mut orgs, CUSTOMER, true, true);
     let events = vec![
         event("conf", EventCode::Conf, Classifier::Act, None, 0).remark("SHOWN-conf"),
-        event("eta-secret", EventCode::Arri, Classifier::Est, Some(pod()), 700)
-            .unpublished()
-            .remark("UNPUBLISHED-eta"),
+        event("eta-secret", EventCode::Arri, Classifier::Est, Some(pod()), 700).unpublished().remark("UNPUBLISHED-eta"),
     ];
     let record = record(standard_shipment(), Some(master(80, Some(AGENT))), events, &orgs);
     let mut u = customer_user();

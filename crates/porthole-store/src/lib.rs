@@ -1,0 +1,206 @@
+//! sea-orm adapters for Porthole's repository ports, on SQLite and
+//! PostgreSQL.
+//!
+//! [`Store`] implements every repository trait of [`porthole_app::ports`].
+//! The backend is picked by the URL scheme; both run the same migrations
+//! and the same code, and one contract test suite holds both to the ports'
+//! written contracts.
+//!
+//! Rules kept throughout:
+//! - Every write is one transaction. On SQLite it begins `IMMEDIATE`: a
+//!   deferred transaction that reads and then writes cannot wait for the
+//!   write lock (SQLite fails it with SQLITE_BUSY at once, whatever the
+//!   busy timeout), whereas `BEGIN IMMEDIATE` takes the lock up front and so
+//!   waits its turn. Reads never take it and run in parallel under WAL.
+//! - Multi-query reads run in one read transaction so they see one
+//!   snapshot.
+//! - The milestone state viewers see is derived by the domain
+//!   (`ShipmentRecord::viewer_state`) and stored in `shipments.published_*`
+//!   by the same transaction that changed its inputs.
+
+mod codec;
+pub mod entity;
+mod error;
+mod repo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use porthole_app::Ports;
+use porthole_app::ports::{Clock, IdSource, SystemClock};
+use porthole_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+pub use error::StoreError;
+
+/// How long a SQLite writer waits for another writer's transaction to end
+/// before giving up with SQLITE_BUSY.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections in a SQLite file's pool. Readers use them in parallel;
+/// writers queue on SQLite's own lock, so more would only add waiting.
+const SQLITE_POOL_SIZE: u32 = 8;
+
+/// Arbitrary but fixed: the key of the PostgreSQL advisory lock that keeps
+/// several starting instances from migrating at once.
+const MIGRATION_LOCK_KEY: i64 = 0x706f_7274_686f_6c65;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn of_url(url: &str) -> Result<Self, StoreError> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme).to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedScheme { scheme }),
+        }
+    }
+}
+
+/// Porthole's storage. Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    /// Stamps `received_at`, `created_at` and `updated_at`.
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens a pool for `sqlite://PATH` (the file is created if missing,
+    /// unless the URL sets its own `mode`) or `postgres://…`.
+    pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::of_url(database_url)?;
+        let options = match backend {
+            Backend::Sqlite => sqlite_options(database_url),
+            Backend::Postgres => {
+                let mut options = ConnectOptions::new(database_url);
+                options.sqlx_logging(false);
+                options
+            }
+        };
+        let db = Database::connect(options).await.map_err(StoreError::Connect)?;
+        Ok(Store { db, backend, clock: Arc::new(SystemClock) })
+    }
+
+    /// Applies every pending migration, in one transaction.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let txn = self.begin_write().await.map_err(StoreError::Migrate)?;
+        if self.backend == Backend::Postgres {
+            // Held until commit; a second instance waits, then finds nothing
+            // pending.
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))
+                .await
+                .map_err(StoreError::Migrate)?;
+        }
+        Migrator::up(&txn, None).await.map_err(StoreError::Migrate)?;
+        txn.commit().await.map_err(StoreError::Migrate)
+    }
+
+    /// The ports the use-cases need, all served by this store. `clock`
+    /// also stamps the times the store records itself.
+    pub fn ports(&self, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Ports {
+        let store = Arc::new(Store { clock: Arc::clone(&clock), ..self.clone() });
+        Ports {
+            organizations: store.clone(),
+            masters: store.clone(),
+            shipments: store.clone(),
+            tracking_users: store.clone(),
+            api_keys: store.clone(),
+            health: store,
+            clock,
+            ids,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for what the ports do not cover (tests, administration).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A transaction that will write. See the crate docs for why SQLite's
+    /// begins IMMEDIATE; PostgreSQL ignores the SQLite mode.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+    }
+
+    /// A transaction that only reads, over one consistent snapshot. SQLite
+    /// gives a deferred transaction a snapshot at its first read; PostgreSQL
+    /// needs REPEATABLE READ for one.
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.backend {
+            Backend::Sqlite => self.db.begin().await,
+            Backend::Postgres => {
+                self.db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await
+            }
+        }
+    }
+}
+
+fn sqlite_options(database_url: &str) -> ConnectOptions {
+    let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+    let url = if in_memory || database_url.contains("mode=") {
+        database_url.to_owned()
+    } else if database_url.contains('?') {
+        format!("{database_url}&mode=rwc")
+    } else {
+        format!("{database_url}?mode=rwc")
+    };
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false);
+    // sqlx applies these to every connection it opens, not just the first.
+    options.map_sqlx_sqlite_opts(|opts| {
+        opts.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+    });
+    if in_memory {
+        // Each connection to `:memory:` would be a database of its own, and
+        // the database dies with its last connection: keep exactly one.
+        options.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+    } else {
+        options.max_connections(SQLITE_POOL_SIZE);
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_follows_the_url_scheme() {
+        assert_eq!(Backend::of_url("sqlite://porthole.db?mode=rwc").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("sqlite::memory:").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::of_url("postgres://u:p@h/db").ok(), Some(Backend::Postgres));
+        assert_eq!(Backend::of_url("postgresql://h/db").ok(), Some(Backend::Postgres));
+        let refused = Backend::of_url("mysql://root:secret@h/db").err().map(|e| e.to_string());
+        assert_eq!(refused.as_deref().map(|m| m.contains("secret")), Some(false));
+    }
+}

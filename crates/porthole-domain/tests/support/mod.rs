@@ -166,19 +166,39 @@ pub fn master(n: usize, overseas_agent: Option<usize>) -> Master {
 }
 
 pub fn sell_charge(label: &str) -> Charge {
-    Charge { side: ChargeSide::Sell, description: format!("SELLRATE-{label}"), amount_minor: 125_000, currency: "USD".to_owned() }
+    Charge {
+        side: ChargeSide::Sell,
+        description: format!("SELLRATE-{label}"),
+        amount_minor: 125_000,
+        currency: "USD".to_owned(),
+    }
 }
 
 pub fn buy_charge(label: &str) -> Charge {
-    Charge { side: ChargeSide::Buy, description: format!("BUYRATE-{label}"), amount_minor: 98_000, currency: "USD".to_owned() }
+    Charge {
+        side: ChargeSide::Buy,
+        description: format!("BUYRATE-{label}"),
+        amount_minor: 98_000,
+        currency: "USD".to_owned(),
+    }
 }
 
 pub fn published_document(label: &str) -> Document {
-    Document { id: format!("doc-pub-{label}"), name: format!("PUBDOC-{label}"), kind: "bill_of_lading".to_owned(), published: true }
+    Document {
+        id: format!("doc-pub-{label}"),
+        name: format!("PUBDOC-{label}"),
+        kind: "bill_of_lading".to_owned(),
+        published: true,
+    }
 }
 
 pub fn hidden_document(label: &str) -> Document {
-    Document { id: format!("doc-hid-{label}"), name: format!("HIDDENDOC-{label}"), kind: "invoice".to_owned(), published: false }
+    Document {
+        id: format!("doc-hid-{label}"),
+        name: format!("HIDDENDOC-{label}"),
+        kind: "invoice".to_owned(),
+        published: false,
+    }
 }
 
 /// A confirmed sea FCL house shipment of `customer` with an HBL, one
@@ -472,8 +492,8 @@ pub fn arb_events(max: usize) -> impl Strategy<Value = Vec<TrackingEvent>> {
 
 /// Like [`arb_events`], drawing codes from `codes`.
 pub fn arb_events_from(codes: &'static [EventCode], max: usize) -> impl Strategy<Value = Vec<TrackingEvent>> {
-    prop::collection::vec((arb_event_parts_from(codes, 0..6), prop::option::weighted(0.15, any::<Index>())), 0..=max).prop_map(
-        |parts| {
+    prop::collection::vec((arb_event_parts_from(codes, 0..6), prop::option::weighted(0.15, any::<Index>())), 0..=max)
+        .prop_map(|parts| {
             parts
                 .into_iter()
                 .enumerate()
@@ -482,8 +502,7 @@ pub fn arb_events_from(codes: &'static [EventCode], max: usize) -> impl Strategy
                     build_event(format!("ev-{i}"), &i.to_string(), parts, retracts)
                 })
                 .collect()
-        },
-    )
+        })
 }
 
 /// How the HBL number is filled in.

@@ -1,0 +1,594 @@
+//! Conversions between rows and domain values.
+//!
+//! Times are RFC 3339 text. Instants that carry a place's offset keep it
+//! exactly as given; UTC instants are written at a fixed width (nanoseconds,
+//! `Z`) so that comparing the text compares the times. Nested values are
+//! JSON through the private `*Json` types below, so the stored shape is
+//! owned here and never follows a domain type's layout by accident.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use porthole_app::ports::ApiKey;
+use porthole_domain::party::{PeriodicReport, ReportFrequency};
+use porthole_domain::{
+    Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, DisplaySettings, Document, Email, EventCode,
+    Location, Master, MasterId, Mode, NotificationPreferences, Organization, OrganizationId, Shipment, ShipmentId,
+    ShipmentReference, StaffRole, Status, TrackingEvent, TrackingRole, TrackingUser, TrackingUserId, TransportLeg,
+    UnLocode, UserId, UserState,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::entity::{api_key, master, organization, shipment, shipment_container, tracking_event, tracking_user};
+use crate::error::Corrupt;
+
+type Decoded<T> = Result<T, Corrupt>;
+
+pub(crate) fn offset_time_text(time: &DateTime<FixedOffset>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+pub(crate) fn utc_text(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+fn offset_time(column: &str, text: &str) -> Decoded<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(text).map_err(|e| Corrupt::new(column, format!("'{text}' is not RFC 3339: {e}")))
+}
+
+fn optional_offset_time(column: &str, text: Option<&str>) -> Decoded<Option<DateTime<FixedOffset>>> {
+    text.map(|t| offset_time(column, t)).transpose()
+}
+
+fn utc_time(column: &str, text: &str) -> Decoded<DateTime<Utc>> {
+    offset_time(column, text).map(|t| t.with_timezone(&Utc))
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // The `*Json` types hold only strings, numbers, booleans and lists, for
+    // which serde_json cannot fail; the fallback keeps this panic-free.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+fn from_json<T: DeserializeOwned>(column: &str, text: &str) -> Decoded<T> {
+    serde_json::from_str(text).map_err(|e| Corrupt::new(column, format!("invalid JSON: {e}")))
+}
+
+fn unlocode(column: &str, text: &str) -> Decoded<UnLocode> {
+    UnLocode::parse(text).map_err(|e| Corrupt::new(column, e.reason))
+}
+
+fn location(column: &str, code: &str, name: &str) -> Decoded<Location> {
+    Ok(Location { unlocode: unlocode(column, code)?, name: name.to_owned() })
+}
+
+fn optional_location(column: &str, code: Option<&str>, name: Option<&str>) -> Decoded<Option<Location>> {
+    match (code, name) {
+        (Some(code), Some(name)) => location(column, code, name).map(Some),
+        (None, None) => Ok(None),
+        _ => Err(Corrupt::new(column, "has a code without a name or a name without a code")),
+    }
+}
+
+fn parsed<T>(column: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Decoded<T> {
+    parse(text).ok_or_else(|| Corrupt::new(column, format!("unknown value '{text}'")))
+}
+
+// ---- Organizations and masters ------------------------------------------
+
+pub(crate) fn organization_row(org: &Organization) -> organization::Model {
+    organization::Model {
+        id: org.id.as_str().to_owned(),
+        code: org.code.clone(),
+        name: org.name.clone(),
+        portal_enabled: org.portal_enabled,
+        show_charges: org.show_charges,
+    }
+}
+
+pub(crate) fn organization_of(row: organization::Model) -> Organization {
+    Organization {
+        id: OrganizationId::new(row.id),
+        code: row.code,
+        name: row.name,
+        portal_enabled: row.portal_enabled,
+        show_charges: row.show_charges,
+    }
+}
+
+pub(crate) fn master_row(master: &Master) -> master::Model {
+    master::Model {
+        id: master.id.as_str().to_owned(),
+        mbl_no: master.mbl_no.clone(),
+        carrier: master.carrier.clone(),
+        vessel: master.vessel.clone(),
+        voyage: master.voyage.clone(),
+        overseas_agent_id: master.overseas_agent_id.as_ref().map(|id| id.as_str().to_owned()),
+    }
+}
+
+pub(crate) fn master_of(row: master::Model) -> Master {
+    Master {
+        id: MasterId::new(row.id),
+        mbl_no: row.mbl_no,
+        carrier: row.carrier,
+        vessel: row.vessel,
+        voyage: row.voyage,
+        overseas_agent_id: row.overseas_agent_id.map(OrganizationId::new),
+    }
+}
+
+// ---- Shipments ------------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct CargoJson {
+    packages: u32,
+    weight_kg: f64,
+    volume_m3: f64,
+    description: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LocationJson {
+    unlocode: String,
+    name: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LegJson {
+    sequence: u32,
+    mode: String,
+    from: LocationJson,
+    to: LocationJson,
+    vessel: Option<String>,
+    voyage: Option<String>,
+    etd: Option<String>,
+    eta: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ChargeJson {
+    side: String,
+    description: String,
+    amount_minor: i64,
+    currency: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DocumentJson {
+    id: String,
+    name: String,
+    kind: String,
+    published: bool,
+}
+
+fn location_json(location: &Location) -> LocationJson {
+    LocationJson { unlocode: location.unlocode.as_str().to_owned(), name: location.name.clone() }
+}
+
+fn location_of_json(column: &str, json: LocationJson) -> Decoded<Location> {
+    location(column, &json.unlocode, &json.name)
+}
+
+/// The shipment's columns, except `created_at` and the `published_*`
+/// columns, which belong to the store rather than to the shipment.
+pub(crate) struct ShipmentColumns {
+    pub reference: String,
+    pub hbl_no: Option<String>,
+    pub master_id: Option<String>,
+    pub mode: String,
+    pub status: String,
+    pub customer_id: String,
+    pub shipper_id: Option<String>,
+    pub consignee_id: Option<String>,
+    pub pol: (String, String),
+    pub pod: (String, String),
+    pub place_of_receipt: (Option<String>, Option<String>),
+    pub place_of_delivery: (Option<String>, Option<String>),
+    pub planned_etd: Option<String>,
+    pub planned_eta: Option<String>,
+    pub cargo: Option<String>,
+    pub legs: String,
+    pub customer_note: Option<String>,
+    pub internal_note: Option<String>,
+    pub charges: String,
+    pub documents: String,
+}
+
+fn location_pair(location: &Location) -> (String, String) {
+    (location.unlocode.as_str().to_owned(), location.name.clone())
+}
+
+fn optional_location_pair(location: Option<&Location>) -> (Option<String>, Option<String>) {
+    location.map_or((None, None), |l| (Some(l.unlocode.as_str().to_owned()), Some(l.name.clone())))
+}
+
+pub(crate) fn shipment_columns(shipment: &Shipment) -> ShipmentColumns {
+    let legs: Vec<LegJson> = shipment
+        .legs
+        .iter()
+        .map(|leg| LegJson {
+            sequence: leg.sequence,
+            mode: leg.mode.as_str().to_owned(),
+            from: location_json(&leg.from),
+            to: location_json(&leg.to),
+            vessel: leg.vessel.clone(),
+            voyage: leg.voyage.clone(),
+            etd: leg.etd.as_ref().map(offset_time_text),
+            eta: leg.eta.as_ref().map(offset_time_text),
+        })
+        .collect();
+    let charges: Vec<ChargeJson> = shipment
+        .charges
+        .iter()
+        .map(|c| ChargeJson {
+            side: c.side.as_str().to_owned(),
+            description: c.description.clone(),
+            amount_minor: c.amount_minor,
+            currency: c.currency.clone(),
+        })
+        .collect();
+    let documents: Vec<DocumentJson> = shipment
+        .documents
+        .iter()
+        .map(|d| DocumentJson { id: d.id.clone(), name: d.name.clone(), kind: d.kind.clone(), published: d.published })
+        .collect();
+    ShipmentColumns {
+        reference: shipment.reference.as_str().to_owned(),
+        hbl_no: shipment.hbl_no.clone(),
+        master_id: shipment.master_id.as_ref().map(|id| id.as_str().to_owned()),
+        mode: shipment.mode.as_str().to_owned(),
+        status: shipment.status.as_str().to_owned(),
+        customer_id: shipment.customer_id.as_str().to_owned(),
+        shipper_id: shipment.shipper_id.as_ref().map(|id| id.as_str().to_owned()),
+        consignee_id: shipment.consignee_id.as_ref().map(|id| id.as_str().to_owned()),
+        pol: location_pair(&shipment.pol),
+        pod: location_pair(&shipment.pod),
+        place_of_receipt: optional_location_pair(shipment.place_of_receipt.as_ref()),
+        place_of_delivery: optional_location_pair(shipment.place_of_delivery.as_ref()),
+        planned_etd: shipment.planned_etd.as_ref().map(offset_time_text),
+        planned_eta: shipment.planned_eta.as_ref().map(offset_time_text),
+        cargo: shipment.cargo.as_ref().map(|c| {
+            to_json(&CargoJson {
+                packages: c.packages,
+                weight_kg: c.weight_kg,
+                volume_m3: c.volume_m3,
+                description: c.description.clone(),
+            })
+        }),
+        legs: to_json(&legs),
+        customer_note: shipment.customer_note.clone(),
+        internal_note: shipment.internal_note.clone(),
+        charges: to_json(&charges),
+        documents: to_json(&documents),
+    }
+}
+
+pub(crate) fn container_rows(shipment_id: &str, containers: &[Container]) -> Vec<shipment_container::Model> {
+    containers
+        .iter()
+        .zip(0_i32..)
+        .map(|(c, position)| shipment_container::Model {
+            shipment_id: shipment_id.to_owned(),
+            position,
+            number: c.number.as_str().to_owned(),
+            iso_type: c.iso_type.clone(),
+            seal: c.seal.clone(),
+        })
+        .collect()
+}
+
+fn container_of(row: shipment_container::Model) -> Decoded<Container> {
+    Ok(Container {
+        number: ContainerNumber::parse(&row.number)
+            .map_err(|e| Corrupt::new("shipment_containers.number", e.reason))?,
+        iso_type: row.iso_type,
+        seal: row.seal,
+    })
+}
+
+/// `containers` must be this shipment's, in position order.
+pub(crate) fn shipment_of(row: shipment::Model, containers: Vec<shipment_container::Model>) -> Decoded<Shipment> {
+    let legs: Vec<LegJson> = from_json("shipments.legs", &row.legs)?;
+    let charges: Vec<ChargeJson> = from_json("shipments.charges", &row.charges)?;
+    let documents: Vec<DocumentJson> = from_json("shipments.documents", &row.documents)?;
+    let cargo: Option<CargoJson> = row.cargo.as_deref().map(|text| from_json("shipments.cargo", text)).transpose()?;
+    Ok(Shipment {
+        id: ShipmentId::new(row.id),
+        reference: ShipmentReference::parse(&row.reference)
+            .map_err(|e| Corrupt::new("shipments.reference", e.reason))?,
+        hbl_no: row.hbl_no,
+        master_id: row.master_id.map(MasterId::new),
+        mode: parsed("shipments.mode", &row.mode, Mode::parse)?,
+        status: parsed("shipments.status", &row.status, Status::parse)?,
+        customer_id: OrganizationId::new(row.customer_id),
+        shipper_id: row.shipper_id.map(OrganizationId::new),
+        consignee_id: row.consignee_id.map(OrganizationId::new),
+        pol: location("shipments.pol", &row.pol_unlocode, &row.pol_name)?,
+        pod: location("shipments.pod", &row.pod_unlocode, &row.pod_name)?,
+        place_of_receipt: optional_location(
+            "shipments.place_of_receipt",
+            row.place_of_receipt_unlocode.as_deref(),
+            row.place_of_receipt_name.as_deref(),
+        )?,
+        place_of_delivery: optional_location(
+            "shipments.place_of_delivery",
+            row.place_of_delivery_unlocode.as_deref(),
+            row.place_of_delivery_name.as_deref(),
+        )?,
+        planned_etd: optional_offset_time("shipments.planned_etd", row.planned_etd.as_deref())?,
+        planned_eta: optional_offset_time("shipments.planned_eta", row.planned_eta.as_deref())?,
+        cargo: cargo.map(|c| Cargo {
+            packages: c.packages,
+            weight_kg: c.weight_kg,
+            volume_m3: c.volume_m3,
+            description: c.description,
+        }),
+        containers: containers.into_iter().map(container_of).collect::<Decoded<_>>()?,
+        legs: legs
+            .into_iter()
+            .map(|leg| {
+                Ok(TransportLeg {
+                    sequence: leg.sequence,
+                    mode: parsed("shipments.legs.mode", &leg.mode, Mode::parse)?,
+                    from: location_of_json("shipments.legs.from", leg.from)?,
+                    to: location_of_json("shipments.legs.to", leg.to)?,
+                    vessel: leg.vessel,
+                    voyage: leg.voyage,
+                    etd: optional_offset_time("shipments.legs.etd", leg.etd.as_deref())?,
+                    eta: optional_offset_time("shipments.legs.eta", leg.eta.as_deref())?,
+                })
+            })
+            .collect::<Decoded<_>>()?,
+        customer_note: row.customer_note,
+        internal_note: row.internal_note,
+        charges: charges
+            .into_iter()
+            .map(|c| {
+                Ok(Charge {
+                    side: parsed("shipments.charges.side", &c.side, ChargeSide::parse)?,
+                    description: c.description,
+                    amount_minor: c.amount_minor,
+                    currency: c.currency,
+                })
+            })
+            .collect::<Decoded<_>>()?,
+        documents: documents
+            .into_iter()
+            .map(|d| Document { id: d.id, name: d.name, kind: d.kind, published: d.published })
+            .collect(),
+    })
+}
+
+// ---- Events ---------------------------------------------------------------
+
+pub(crate) fn event_row(shipment_id: &str, event: &TrackingEvent, received_at: &str) -> tracking_event::ActiveModel {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    tracking_event::ActiveModel {
+        id: NotSet,
+        shipment_id: Set(shipment_id.to_owned()),
+        event_id: Set(event.event_id.clone()),
+        code: Set(event.code.as_str().to_owned()),
+        classifier: Set(event.classifier.as_str().to_owned()),
+        event_time: Set(offset_time_text(&event.event_time)),
+        recorded_at: Set(utc_text(&event.recorded_at)),
+        location_unlocode: Set(event.location.as_ref().map(|l| l.unlocode.as_str().to_owned())),
+        location_name: Set(event.location.as_ref().map(|l| l.name.clone())),
+        container_number: Set(event.container_number.as_ref().map(|c| c.as_str().to_owned())),
+        vessel: Set(event.vessel.clone()),
+        voyage: Set(event.voyage.clone()),
+        delay_reason: Set(event.delay_reason.clone()),
+        remark: Set(event.remark.clone()),
+        published: Set(event.published),
+        retracts: Set(event.retracts.clone()),
+        received_at: Set(received_at.to_owned()),
+    }
+}
+
+pub(crate) fn event_of(row: tracking_event::Model) -> Decoded<TrackingEvent> {
+    Ok(TrackingEvent {
+        code: parsed("tracking_events.code", &row.code, EventCode::parse)?,
+        classifier: parsed("tracking_events.classifier", &row.classifier, Classifier::parse)?,
+        event_time: offset_time("tracking_events.event_time", &row.event_time)?,
+        recorded_at: utc_time("tracking_events.recorded_at", &row.recorded_at)?,
+        location: optional_location(
+            "tracking_events.location",
+            row.location_unlocode.as_deref(),
+            row.location_name.as_deref(),
+        )?,
+        container_number: row
+            .container_number
+            .as_deref()
+            .map(ContainerNumber::parse)
+            .transpose()
+            .map_err(|e| Corrupt::new("tracking_events.container_number", e.reason))?,
+        event_id: row.event_id,
+        vessel: row.vessel,
+        voyage: row.voyage,
+        delay_reason: row.delay_reason,
+        remark: row.remark,
+        published: row.published,
+        retracts: row.retracts,
+    })
+}
+
+// ---- Tracking users -------------------------------------------------------
+
+#[derive(Serialize, Deserialize)]
+struct PeriodicReportJson {
+    frequency: String,
+    columns: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct NotificationsJson {
+    journey_updated: bool,
+    eta_changed: bool,
+    document_status: bool,
+    periodic_report: Option<PeriodicReportJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DisplayJson {
+    doc_center: bool,
+    shipper_info: bool,
+    mbl_number: bool,
+}
+
+fn frequency_text(frequency: ReportFrequency) -> &'static str {
+    match frequency {
+        ReportFrequency::Daily => "daily",
+        ReportFrequency::Weekly => "weekly",
+    }
+}
+
+fn frequency_of(text: &str) -> Option<ReportFrequency> {
+    match text {
+        "daily" => Some(ReportFrequency::Daily),
+        "weekly" => Some(ReportFrequency::Weekly),
+        _ => None,
+    }
+}
+
+pub(crate) fn tracking_user_row(user: &TrackingUser, created_at: &str) -> tracking_user::Model {
+    let additional: Vec<&str> = user.additional_emails.iter().map(Email::as_str).collect();
+    let notifications = NotificationsJson {
+        journey_updated: user.notifications.journey_updated,
+        eta_changed: user.notifications.eta_changed,
+        document_status: user.notifications.document_status,
+        periodic_report: user.notifications.periodic_report.as_ref().map(|r| PeriodicReportJson {
+            frequency: frequency_text(r.frequency).to_owned(),
+            columns: r.columns.clone(),
+        }),
+    };
+    let display = DisplayJson {
+        doc_center: user.display.doc_center,
+        shipper_info: user.display.shipper_info,
+        mbl_number: user.display.mbl_number,
+    };
+    tracking_user::Model {
+        id: user.id.as_str().to_owned(),
+        user_id: user.user_id.as_str().to_owned(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        email: user.email.as_str().to_owned(),
+        additional_emails: to_json(&additional),
+        role: user.role.as_str().to_owned(),
+        notifications: to_json(&notifications),
+        display: to_json(&display),
+        state: user.state.as_str().to_owned(),
+        password_hash: None,
+        created_at: created_at.to_owned(),
+    }
+}
+
+fn email(column: &str, text: &str) -> Decoded<Email> {
+    Email::parse(text).map_err(|e| Corrupt::new(column, e.reason))
+}
+
+pub(crate) fn tracking_user_of(
+    row: tracking_user::Model,
+    organization_ids: BTreeSet<OrganizationId>,
+    agent_customer_ids: BTreeSet<OrganizationId>,
+) -> Decoded<TrackingUser> {
+    let additional: Vec<String> = from_json("tracking_users.additional_emails", &row.additional_emails)?;
+    let notifications: NotificationsJson = from_json("tracking_users.notifications", &row.notifications)?;
+    let display: DisplayJson = from_json("tracking_users.display", &row.display)?;
+    let periodic_report = notifications
+        .periodic_report
+        .map(|r| {
+            Ok::<_, Corrupt>(PeriodicReport {
+                frequency: parsed("tracking_users.notifications.frequency", &r.frequency, frequency_of)?,
+                columns: r.columns,
+            })
+        })
+        .transpose()?;
+    Ok(TrackingUser {
+        id: TrackingUserId::new(row.id),
+        user_id: UserId::parse(&row.user_id).map_err(|e| Corrupt::new("tracking_users.user_id", e.reason))?,
+        first_name: row.first_name,
+        last_name: row.last_name,
+        email: email("tracking_users.email", &row.email)?,
+        additional_emails: additional
+            .iter()
+            .map(|text| email("tracking_users.additional_emails", text))
+            .collect::<Decoded<_>>()?,
+        role: parsed("tracking_users.role", &row.role, TrackingRole::parse)?,
+        organization_ids,
+        agent_customer_ids,
+        notifications: NotificationPreferences {
+            journey_updated: notifications.journey_updated,
+            eta_changed: notifications.eta_changed,
+            document_status: notifications.document_status,
+            periodic_report,
+        },
+        display: DisplaySettings {
+            doc_center: display.doc_center,
+            shipper_info: display.shipper_info,
+            mbl_number: display.mbl_number,
+        },
+        state: parsed("tracking_users.state", &row.state, UserState::parse)?,
+    })
+}
+
+// ---- API keys -------------------------------------------------------------
+
+pub(crate) fn api_key_of(row: api_key::Model) -> Decoded<ApiKey> {
+    Ok(ApiKey {
+        role: parsed("api_keys.role", &row.role, |text| text.parse::<StaffRole>().ok())?,
+        created_at: utc_time("api_keys.created_at", &row.created_at)?,
+        id: row.id,
+        name: row.name,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_times_keep_their_offset_and_precision() {
+        for text in ["2025-05-10T18:00:00+07:00", "2025-05-25T06:30:00.123456789-07:00", "2025-05-10T00:00:00+00:00"] {
+            let time = DateTime::parse_from_rfc3339(text).expect("valid");
+            let back = offset_time("t", &offset_time_text(&time)).expect("readable");
+            assert_eq!(back.offset(), time.offset(), "{text}");
+            assert_eq!(offset_time_text(&back), offset_time_text(&time), "{text}");
+        }
+    }
+
+    #[test]
+    fn utc_text_sorts_like_time() {
+        let early = DateTime::parse_from_rfc3339("2025-05-10T01:00:00.5Z").expect("valid").with_timezone(&Utc);
+        let late = DateTime::parse_from_rfc3339("2025-05-10T01:00:01Z").expect("valid").with_timezone(&Utc);
+        assert!(utc_text(&early) < utc_text(&late));
+        assert_eq!(utc_text(&early).len(), utc_text(&late).len());
+        assert_eq!(utc_time("t", &utc_text(&early)), Ok(early));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_offset_time_round_trips_exactly(
+            seconds in -2_000_000_000_i64..8_000_000_000,
+            nanos in 0_u32..1_000_000_000,
+            offset_minutes in -(14 * 60)..=(14 * 60),
+        ) {
+            let offset = FixedOffset::east_opt(offset_minutes * 60).expect("within ±14 h");
+            let time = DateTime::from_timestamp(seconds, nanos).expect("in range").with_timezone(&offset);
+            let back = offset_time("t", &offset_time_text(&time)).expect("readable");
+            proptest::prop_assert_eq!(back, time);
+            proptest::prop_assert_eq!(back.offset(), time.offset());
+        }
+
+        #[test]
+        fn utc_text_order_is_time_order(
+            a in 0_i64..8_000_000_000,
+            b in 0_i64..8_000_000_000,
+            nanos in 0_u32..1_000_000_000,
+        ) {
+            let a = DateTime::from_timestamp(a, nanos).expect("in range");
+            let b = DateTime::from_timestamp(b, 0).expect("in range");
+            proptest::prop_assert_eq!(utc_text(&a).cmp(&utc_text(&b)), a.cmp(&b));
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! sea-orm entities, one module per table. They mirror the migrations
+//! column for column; every time is RFC 3339 text (see the migrations crate
+//! for why), converted to and from chrono in [`crate::codec`].
+
+pub mod api_key;
+pub mod master;
+pub mod organization;
+pub mod shipment;
+pub mod shipment_container;
+pub mod tracking_event;
+pub mod tracking_user;
+pub mod tracking_user_agent_customer;
+pub mod tracking_user_organization;

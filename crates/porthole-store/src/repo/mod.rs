@@ -1,0 +1,40 @@
+//! The repository ports, one module per trait.
+
+mod api_keys;
+mod health;
+mod masters;
+mod organizations;
+mod shipments;
+mod tracking_users;
+
+use porthole_app::ports::RepoResult;
+use sea_orm::DatabaseTransaction;
+
+use crate::error::unavailable;
+
+/// Commits on success, rolls back on failure, and reports the first error.
+async fn finish<T>(txn: DatabaseTransaction, result: RepoResult<T>) -> RepoResult<T> {
+    match result {
+        Ok(value) => {
+            txn.commit().await.map_err(unavailable)?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Rows per multi-row INSERT: far below SQLite's 32 766 and PostgreSQL's
+/// 65 535 bound parameters even for the widest table.
+const INSERT_CHUNK: usize = 500;
+
+/// Ids per `IN (…)` list, for the same reason.
+const LOOKUP_CHUNK: usize = 1_000;
+
+fn count(rows: u64) -> usize {
+    usize::try_from(rows).unwrap_or(usize::MAX)
+}
