@@ -1,0 +1,244 @@
+//! The staff JSON API under `/api/v1` (SPEC section 8).
+//!
+//! Each operation authenticates (the [`StaffKey`] extractor), checks the
+//! key's permission, converts its body into the application's input and
+//! calls one use-case. Errors leave through [`Failure`], whose parameter
+//! lists the error responses the OpenAPI document shows for the operation.
+
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+use porthole_app::Porthole;
+use porthole_app::ports::Upserted;
+use porthole_domain::{OrganizationId, Permission, ShipmentId};
+
+use crate::auth::StaffKey;
+use crate::body::JsonBody;
+use crate::dto;
+use crate::error::documented::{BAD_REQUEST, CONFLICT, INVALID, NOT_FOUND, STAFF_CALL};
+use crate::error::{Failure, json_errors};
+
+#[derive(Debug, Tags)]
+enum Tag {
+    /// Trade partners: customers, shippers, consignees, overseas agents.
+    Organizations,
+    /// Master bills of lading.
+    Masters,
+    /// House shipments, their events, and who can see them.
+    Shipments,
+}
+
+#[derive(Debug, ApiResponse)]
+enum CreateOrganizationResponse {
+    /// The organization was created.
+    #[oai(status = 201)]
+    Created(Json<dto::Organization>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum UpdateOrganizationResponse {
+    /// The organization as it is now.
+    #[oai(status = 200)]
+    Updated(Json<dto::Organization>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum CreateMasterResponse {
+    /// The master was created.
+    #[oai(status = 201)]
+    Created(Json<dto::Master>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum UpsertShipmentResponse {
+    /// No shipment had this reference; it was created.
+    #[oai(status = 201)]
+    Created(Json<dto::StaffShipment>),
+    /// The shipment with this reference was replaced.
+    #[oai(status = 200)]
+    Updated(Json<dto::StaffShipment>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum GetShipmentResponse {
+    /// The staff view of the shipment.
+    #[oai(status = 200)]
+    Found(Json<dto::StaffShipment>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum IngestEventsResponse {
+    /// The batch was valid; new events were stored, re-sent ones counted.
+    #[oai(status = 200)]
+    Ingested(Json<dto::EventBatchOutcome>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum ShipmentViewersResponse {
+    /// Every tracking user who can see the shipment, with the reason.
+    #[oai(status = 200)]
+    Viewers(Json<Vec<dto::Viewer>>),
+}
+
+/// The operations of `/api/v1`.
+#[derive(Debug, Clone)]
+pub(crate) struct StaffApi {
+    app: Porthole,
+}
+
+impl StaffApi {
+    pub(crate) fn new(app: Porthole) -> Self {
+        Self { app }
+    }
+}
+
+// `key` comes first in every operation: an unauthenticated caller is refused
+// before its body is even read, and learns nothing from validation.
+#[OpenApi]
+impl StaffApi {
+    /// Create an organization
+    #[oai(
+        path = "/organizations",
+        method = "post",
+        tag = "Tag::Organizations",
+        operation_id = "create_organization",
+        transform = "json_errors"
+    )]
+    async fn create_organization(
+        &self,
+        key: StaffKey,
+        body: JsonBody<dto::OrganizationCreate>,
+    ) -> Result<CreateOrganizationResponse, Failure<{ STAFF_CALL | BAD_REQUEST | CONFLICT | INVALID }>> {
+        key.require(Permission::ManageShipments)?;
+        let organization = self.app.create_organization(body.0.into()).await?;
+        Ok(CreateOrganizationResponse::Created(Json(organization.into())))
+    }
+
+    /// Change an organization
+    ///
+    /// Only the fields sent change.
+    #[oai(
+        path = "/organizations/:id",
+        method = "patch",
+        tag = "Tag::Organizations",
+        operation_id = "update_organization",
+        transform = "json_errors"
+    )]
+    async fn update_organization(
+        &self,
+        key: StaffKey,
+        id: Path<String>,
+        body: JsonBody<dto::OrganizationPatch>,
+    ) -> Result<UpdateOrganizationResponse, Failure<{ STAFF_CALL | BAD_REQUEST | NOT_FOUND | CONFLICT | INVALID }>>
+    {
+        key.require(Permission::ManageShipments)?;
+        let organization = self.app.update_organization(&OrganizationId::new(id.0), body.0.into()).await?;
+        Ok(UpdateOrganizationResponse::Updated(Json(organization.into())))
+    }
+
+    /// Create a master bill of lading
+    #[oai(
+        path = "/masters",
+        method = "post",
+        tag = "Tag::Masters",
+        operation_id = "create_master",
+        transform = "json_errors"
+    )]
+    async fn create_master(
+        &self,
+        key: StaffKey,
+        body: JsonBody<dto::MasterCreate>,
+    ) -> Result<CreateMasterResponse, Failure<{ STAFF_CALL | BAD_REQUEST | CONFLICT | INVALID }>> {
+        key.require(Permission::ManageShipments)?;
+        let master = self.app.create_master(body.0.into()).await?;
+        Ok(CreateMasterResponse::Created(Json(master.into())))
+    }
+
+    /// Create or replace a shipment by its reference
+    ///
+    /// The body is the whole shipment: optional fields left out are
+    /// cleared, except `status`, which stays as it is. Sending the same body
+    /// again changes nothing.
+    #[oai(
+        path = "/shipments",
+        method = "put",
+        tag = "Tag::Shipments",
+        operation_id = "upsert_shipment",
+        transform = "json_errors"
+    )]
+    async fn upsert_shipment(
+        &self,
+        key: StaffKey,
+        body: JsonBody<dto::ShipmentUpsert>,
+    ) -> Result<UpsertShipmentResponse, Failure<{ STAFF_CALL | BAD_REQUEST | INVALID }>> {
+        key.require(Permission::ManageShipments)?;
+        let outcome = self.app.upsert_shipment(body.0.into()).await?;
+        let view = Json(outcome.view.into());
+        Ok(match outcome.upserted {
+            Upserted::Created => UpsertShipmentResponse::Created(view),
+            Upserted::Updated => UpsertShipmentResponse::Updated(view),
+        })
+    }
+
+    /// Read a shipment as staff see it
+    ///
+    /// Every field, internal ones included; the milestone state from all
+    /// events, and under `published` the state tracking users are shown.
+    #[oai(
+        path = "/shipments/:id",
+        method = "get",
+        tag = "Tag::Shipments",
+        operation_id = "get_shipment",
+        transform = "json_errors"
+    )]
+    async fn get_shipment(
+        &self,
+        key: StaffKey,
+        id: Path<String>,
+    ) -> Result<GetShipmentResponse, Failure<{ STAFF_CALL | NOT_FOUND }>> {
+        key.require(Permission::ManageShipments)?;
+        let view = self.app.staff_shipment(&ShipmentId::new(id.0)).await?;
+        Ok(GetShipmentResponse::Found(Json(view.into())))
+    }
+
+    /// Add tracking events to a shipment
+    ///
+    /// The batch is validated whole first: one bad event refuses it with a
+    /// 422 naming the event's index and field, and nothing is written.
+    #[oai(
+        path = "/shipments/:id/events",
+        method = "post",
+        tag = "Tag::Shipments",
+        operation_id = "ingest_events",
+        transform = "json_errors"
+    )]
+    async fn ingest_events(
+        &self,
+        key: StaffKey,
+        id: Path<String>,
+        body: JsonBody<dto::EventBatch>,
+    ) -> Result<IngestEventsResponse, Failure<{ STAFF_CALL | BAD_REQUEST | NOT_FOUND | INVALID }>> {
+        key.require(Permission::ManageShipments)?;
+        let events: Vec<_> = body.0.events.into_iter().map(Into::into).collect();
+        let outcome = self.app.ingest_events(&ShipmentId::new(id.0), &events).await?;
+        Ok(IngestEventsResponse::Ingested(Json(outcome.into())))
+    }
+
+    /// Who can see a shipment, and why
+    #[oai(
+        path = "/shipments/:id/viewers",
+        method = "get",
+        tag = "Tag::Shipments",
+        operation_id = "shipment_viewers",
+        transform = "json_errors"
+    )]
+    async fn shipment_viewers(
+        &self,
+        key: StaffKey,
+        id: Path<String>,
+    ) -> Result<ShipmentViewersResponse, Failure<{ STAFF_CALL | NOT_FOUND }>> {
+        key.require(Permission::ManageShipments)?;
+        let viewers = self.app.shipment_viewers(&ShipmentId::new(id.0)).await?;
+        Ok(ShipmentViewersResponse::Viewers(Json(viewers.into_iter().map(Into::into).collect())))
+    }
+}

@@ -1,0 +1,373 @@
+//! The one JSON shape every API failure takes, and the one place where
+//! failures become statuses.
+//!
+//! Use-case errors ([`AppError`]) and poem's own errors (unreadable bodies,
+//! missing credentials, unknown routes) are all turned into an [`ApiError`]
+//! here, so a client sees `{ "error": CODE, "message": TEXT, "field": FIELD? }`
+//! whatever went wrong and wherever.
+
+use std::sync::Arc;
+
+use poem::error::{MethodNotAllowedError, NotFoundError, ReadBodyError, ResponseError};
+use poem::http::{StatusCode, header};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
+use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, Object};
+use porthole_app::{AppError, FieldError};
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub(crate) struct ErrorBody {
+    /// A stable, machine-readable code: `bad_request`, `invalid_field`,
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `unavailable`, …
+    pub error: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The refused input field as the caller wrote it (`pol.unlocode`,
+    /// `events[3].event_code`), when one field is to blame.
+    #[oai(skip_serializing_if_is_none)]
+    pub field: Option<String>,
+}
+
+/// A failure on its way to the client: a status and an [`ErrorBody`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} {}: {}", status.as_u16(), body.error, body.message)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<String>) -> Self {
+        Self { status, body: ErrorBody { error: code.to_owned(), message: message.into(), field } }
+    }
+
+    /// The body could not be read as the operation's JSON: not JSON, the
+    /// wrong JSON type, a required field missing. Nothing was looked at
+    /// beyond that, let alone written.
+    pub(crate) fn bad_request(message: impl Into<String>, field: Option<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message, field)
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid API key is required: send Authorization: Bearer KEY",
+            None,
+        )
+    }
+
+    pub(crate) fn not_found() -> Self {
+        // One message for "absent" and "not yours", so the two cannot be told
+        // apart.
+        Self::new(StatusCode::NOT_FOUND, "not_found", "no such resource", None)
+    }
+
+    pub(crate) fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is temporarily unavailable; nothing was changed, try again shortly",
+            None,
+        )
+    }
+
+    pub(crate) fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred", None)
+    }
+
+    /// A failure known only by its status, such as a plain response that
+    /// poem made for an unknown route before we saw it.
+    pub(crate) fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => Self::unauthorized(),
+            StatusCode::NOT_FOUND => Self::not_found(),
+            StatusCode::SERVICE_UNAVAILABLE => Self::unavailable(),
+            status if status.is_server_error() => Self::internal(),
+            status => {
+                let reason = status.canonical_reason().unwrap_or("request refused");
+                Self::new(status, &code_for(status), reason.to_lowercase(), None)
+            }
+        }
+    }
+}
+
+/// `Not Acceptable` → `not_acceptable`, for statuses without a code of
+/// their own.
+fn code_for(status: StatusCode) -> String {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large".to_owned(),
+        status => status
+            .canonical_reason()
+            .map(|reason| reason.to_lowercase().replace([' ', '-'], "_"))
+            .unwrap_or_else(|| "error".to_owned()),
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", error.message, Some(error.field))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Invalid(field_error) => field_error.into(),
+            AppError::NotFound => Self::not_found(),
+            AppError::Conflict { field, message } => Self::new(StatusCode::CONFLICT, "conflict", message, Some(field)),
+            AppError::Unauthorized => Self::unauthorized(),
+            AppError::Forbidden(reason) => Self::new(StatusCode::FORBIDDEN, "forbidden", reason, None),
+            AppError::Unavailable(detail) => {
+                // The detail names storage internals: it goes to the log,
+                // never to the client.
+                tracing::error!(%detail, "storage unavailable");
+                Self::unavailable()
+            }
+        }
+    }
+}
+
+impl From<poem::Error> for ApiError {
+    fn from(error: poem::Error) -> Self {
+        let error = match error.downcast::<ApiError>() {
+            Ok(api_error) => return api_error,
+            Err(other) => other,
+        };
+        if let Some(payload) = error.downcast_ref::<ParseRequestPayloadError>() {
+            return Self::bad_request(format!("the request body could not be read: {}", payload.reason), None);
+        }
+        if let Some(content_type) = error.downcast_ref::<ContentTypeError>() {
+            // A 400 rather than 415: to the integrator it is one more way of
+            // sending a body this operation cannot read.
+            let message = match content_type {
+                ContentTypeError::ExpectContentType => {
+                    "the request has no Content-Type header; send Content-Type: application/json".to_owned()
+                }
+                ContentTypeError::NotSupported { content_type } => {
+                    format!("Content-Type {content_type} is not accepted; send Content-Type: application/json")
+                }
+            };
+            return Self::bad_request(message, None);
+        }
+        if let Some(path) = error.downcast_ref::<ParsePathError>() {
+            return Self::bad_request(path.reason.clone(), Some(path.name.to_owned()));
+        }
+        if let Some(param) = error.downcast_ref::<ParseParamError>() {
+            return Self::bad_request(param.reason.clone(), Some(param.name.to_owned()));
+        }
+        if error.is::<AuthorizationError>() {
+            return Self::unauthorized();
+        }
+        if error.is::<NotFoundError>() {
+            return Self::not_found();
+        }
+        if error.is::<MethodNotAllowedError>() {
+            return Self::for_status(StatusCode::METHOD_NOT_ALLOWED);
+        }
+        if let Some(ReadBodyError::PayloadTooLarge) = error.downcast_ref::<ReadBodyError>() {
+            return Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large; send large event feeds in several batches",
+                None,
+            );
+        }
+        let status = error.status();
+        if status.is_server_error() {
+            tracing::error!(%error, status = status.as_u16(), "request failed");
+        }
+        Self::for_status(status)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn as_response(&self) -> Response {
+        let mut response = Json(self.body.clone()).into_response();
+        response.set_status(self.status);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.as_response()
+    }
+}
+
+/// Bits naming the error statuses an operation documents; see [`Failure`].
+pub(crate) mod documented {
+    pub const BAD_REQUEST: u16 = 1 << 0;
+    pub const UNAUTHORIZED: u16 = 1 << 1;
+    pub const FORBIDDEN: u16 = 1 << 2;
+    pub const NOT_FOUND: u16 = 1 << 3;
+    pub const CONFLICT: u16 = 1 << 4;
+    pub const INVALID: u16 = 1 << 5;
+    pub const UNAVAILABLE: u16 = 1 << 6;
+    /// What every staff call can meet: no or a bad key, a role without the
+    /// permission, storage down.
+    pub const STAFF_CALL: u16 = UNAUTHORIZED | FORBIDDEN | UNAVAILABLE;
+}
+
+/// The error side of an operation's result. `DOCUMENTED` (bits from
+/// [`documented`]) says which error responses the OpenAPI document lists
+/// for the operation, so each operation states its own failures while the
+/// mapping itself stays in [`ApiError`].
+#[derive(Debug)]
+pub(crate) struct Failure<const DOCUMENTED: u16>(ApiError);
+
+impl<const DOCUMENTED: u16> From<ApiError> for Failure<DOCUMENTED> {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl<const DOCUMENTED: u16> From<AppError> for Failure<DOCUMENTED> {
+    fn from(error: AppError) -> Self {
+        Self(error.into())
+    }
+}
+
+impl<const DOCUMENTED: u16> From<Failure<DOCUMENTED>> for poem::Error {
+    fn from(failure: Failure<DOCUMENTED>) -> Self {
+        failure.0.into()
+    }
+}
+
+const DOCUMENTED_RESPONSES: [(u16, u16, &str); 7] = [
+    (documented::BAD_REQUEST, 400, "The body is not JSON of the expected shape (`bad_request`)."),
+    (documented::UNAUTHORIZED, 401, "No API key, or an unknown one (`unauthorized`)."),
+    (documented::FORBIDDEN, 403, "The key's role may not do this (`forbidden`)."),
+    (documented::NOT_FOUND, 404, "No such resource (`not_found`)."),
+    (documented::CONFLICT, 409, "A unique field is already taken (`conflict`, with `field`)."),
+    (documented::INVALID, 422, "A field holds a value that is not allowed (`invalid_field`, with `field`)."),
+    (documented::UNAVAILABLE, 503, "Storage is unavailable; nothing was changed (`unavailable`)."),
+];
+
+impl<const DOCUMENTED: u16> ApiResponse for Failure<DOCUMENTED> {
+    fn meta() -> MetaResponses {
+        let responses = DOCUMENTED_RESPONSES
+            .iter()
+            .filter(|(bit, _, _)| DOCUMENTED & bit != 0)
+            .map(|(_, status, description)| MetaResponse {
+                description,
+                status: Some(*status),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: "application/json; charset=utf-8",
+                    schema: ErrorBody::schema_ref(),
+                }],
+                headers: Vec::new(),
+            })
+            .collect();
+        MetaResponses { responses }
+    }
+
+    fn register(registry: &mut Registry) {
+        ErrorBody::register(registry);
+    }
+}
+
+/// Wraps one API operation so that whatever fails before or inside it —
+/// credentials, content type, body, the use-case — leaves as JSON.
+/// poem-openapi renders errors as plain text by itself, and does so before
+/// any outer middleware sees them.
+pub(crate) fn json_errors(endpoint: impl Endpoint) -> impl Endpoint {
+    endpoint.map_to_response().catch_all_error(|error| async move { ApiError::from(error) })
+}
+
+/// The safety net under `/api`: an error that escaped as a `poem::Error`,
+/// or a plain-text error response made below us (an unknown route inside
+/// the OpenAPI service, a wrong method), becomes the JSON error shape.
+pub(crate) async fn json_only<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::Result<Response> {
+    let response = match endpoint.call(request).await {
+        Ok(output) => output.into_response(),
+        Err(error) => return Ok(ApiError::from(error).into_response()),
+    };
+    let failed = response.status().is_client_error() || response.status().is_server_error();
+    let is_json = response.content_type().is_some_and(|content_type| content_type.starts_with("application/json"));
+    if failed && !is_json {
+        return Ok(ApiError::for_status(response.status()).into_response());
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mapped(error: AppError) -> (StatusCode, ErrorBody) {
+        let api_error = ApiError::from(error);
+        (api_error.status, api_error.body)
+    }
+
+    #[test]
+    fn forbidden_is_403_with_the_reason() {
+        let (status, body) = mapped(AppError::Forbidden("the operator role may not do this".to_owned()));
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(body.error, "forbidden");
+        assert_eq!(body.message, "the operator role may not do this");
+        assert_eq!(body.field, None);
+    }
+
+    #[test]
+    fn each_app_error_has_its_status_and_code() {
+        let cases = [
+            (AppError::Invalid(FieldError::new("pol.unlocode", "bad")), 422, "invalid_field", Some("pol.unlocode")),
+            (AppError::NotFound, 404, "not_found", None),
+            (AppError::Conflict { field: "code".into(), message: "taken".into() }, 409, "conflict", Some("code")),
+            (AppError::Unauthorized, 401, "unauthorized", None),
+            (AppError::Unavailable("connection refused".into()), 503, "unavailable", None),
+        ];
+        for (error, status, code, field) in cases {
+            let (actual_status, body) = mapped(error);
+            assert_eq!(actual_status.as_u16(), status, "{code}");
+            assert_eq!(body.error, code);
+            assert_eq!(body.field.as_deref(), field, "{code}");
+        }
+    }
+
+    #[test]
+    fn storage_details_never_reach_the_client() {
+        let (_, body) = mapped(AppError::Unavailable("pool timed out on db.internal:5432".into()));
+        assert!(!body.message.contains("db.internal"), "{}", body.message);
+    }
+
+    #[test]
+    fn poem_errors_are_mapped_by_type() {
+        let cases: [(poem::Error, u16, &str); 5] = [
+            (ParseRequestPayloadError { reason: "x".into() }.into(), 400, "bad_request"),
+            (ContentTypeError::ExpectContentType.into(), 400, "bad_request"),
+            (AuthorizationError.into(), 401, "unauthorized"),
+            (NotFoundError.into(), 404, "not_found"),
+            (MethodNotAllowedError.into(), 405, "method_not_allowed"),
+        ];
+        for (error, status, code) in cases {
+            let api_error = ApiError::from(error);
+            assert_eq!(api_error.status.as_u16(), status, "{code}");
+            assert_eq!(api_error.body.error, code);
+        }
+    }
+
+    #[test]
+    fn an_api_error_survives_the_trip_through_poem() {
+        let original = ApiError::bad_request("nope", Some("events[0].published".into()));
+        let back = ApiError::from(poem::Error::from(original.clone()));
+        assert_eq!(back.body, original.body);
+    }
+}

@@ -1,0 +1,110 @@
+//! A `Porthole` on mocked ports, served through the real routes.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use poem::endpoint::BoxEndpoint;
+use poem::http::StatusCode;
+use poem::test::{TestClient, TestRequestBuilder};
+use porthole_app::ports::{
+    ApiKey, MockApiKeyRepository, MockClock, MockHealthCheck, MockIdSource, MockMasterRepository,
+    MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
+};
+use porthole_app::secret::SecretDigest;
+use porthole_app::{Porthole, Ports};
+use porthole_domain::StaffRole;
+use porthole_http::{HttpSettings, routes};
+use serde_json::Value;
+
+/// The one API key the mocked key store knows; it belongs to an operator.
+pub const KEY: &str = "ph_test_operator_key";
+
+pub const PUBLIC_URL: &str = "https://track.example.com";
+
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 5, 12, 3, 0, 0).single().expect("a valid fixed time")
+}
+
+/// The ports, each a mock a test may add expectations to before serving.
+/// A call nobody expected panics inside the mock, which the site turns
+/// into a 500 and the test sees as a failure.
+pub struct Mocks {
+    pub organizations: MockOrganizationRepository,
+    pub masters: MockMasterRepository,
+    pub shipments: MockShipmentRepository,
+    pub tracking_users: MockTrackingUserRepository,
+    pub api_keys: MockApiKeyRepository,
+    pub health: MockHealthCheck,
+    pub clock: MockClock,
+    pub ids: MockIdSource,
+}
+
+impl Mocks {
+    pub fn new() -> Self {
+        let mut api_keys = MockApiKeyRepository::new();
+        api_keys.expect_api_key_by_digest().returning(|digest| {
+            Ok((*digest == SecretDigest::of(KEY)).then(|| ApiKey {
+                id: "key_1".to_owned(),
+                name: "ops".to_owned(),
+                role: StaffRole::Operator,
+                created_at: now(),
+            }))
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(now);
+        Self {
+            organizations: MockOrganizationRepository::new(),
+            masters: MockMasterRepository::new(),
+            shipments: MockShipmentRepository::new(),
+            tracking_users: MockTrackingUserRepository::new(),
+            api_keys,
+            health: MockHealthCheck::new(),
+            clock,
+            ids: MockIdSource::new(),
+        }
+    }
+
+    pub fn serve(self) -> Client {
+        let app = Porthole::new(Ports {
+            organizations: Arc::new(self.organizations),
+            masters: Arc::new(self.masters),
+            shipments: Arc::new(self.shipments),
+            tracking_users: Arc::new(self.tracking_users),
+            api_keys: Arc::new(self.api_keys),
+            health: Arc::new(self.health),
+            clock: Arc::new(self.clock),
+            ids: Arc::new(self.ids),
+        });
+        Client(TestClient::new(routes(app, HttpSettings { public_url: format!("{PUBLIC_URL}/") })))
+    }
+}
+
+pub struct Client(pub TestClient<BoxEndpoint<'static>>);
+
+impl Client {
+    /// A request carrying the operator's key.
+    pub fn staff(&self, method: poem::http::Method, uri: &str) -> TestRequestBuilder<'_, BoxEndpoint<'static>> {
+        self.0.request(method, uri).header("Authorization", format!("Bearer {KEY}"))
+    }
+}
+
+/// Status and JSON body of a response; panics (failing the test) if the
+/// body is not JSON.
+pub async fn json(response: poem::test::TestResponse) -> (StatusCode, Value) {
+    let status = response.0.status();
+    let content_type = response.0.content_type().map(str::to_owned);
+    let text = response.0.into_body().into_string().await.expect("a readable body");
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|error| panic!("expected JSON ({content_type:?}), got {text:?}: {error}"));
+    (status, value)
+}
+
+/// Asserts the error shape: status, `error` code, and `field` if given.
+pub async fn assert_error(response: poem::test::TestResponse, status: u16, code: &str, field: Option<&str>) -> Value {
+    let (actual, body) = json(response).await;
+    assert_eq!(actual.as_u16(), status, "{body}");
+    assert_eq!(body["error"], code, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
+    assert_eq!(body.get("field").and_then(Value::as_str), field, "{body}");
+    body
+}
