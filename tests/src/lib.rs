@@ -1,0 +1,298 @@
+//! End-to-end test harness: [`TestApp::spawn`] starts the real Porthole
+//! server in-process on `127.0.0.1:0` over a fresh database and talks to it
+//! over real HTTP.
+//!
+//! The database is a temporary SQLite file, or — when
+//! `PORTHOLE_TEST_POSTGRES_URL` names a PostgreSQL server, e.g.
+//! `postgres://postgres@127.0.0.1:5432/test` — a new database with a random
+//! name on that server, dropped when the test ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use porthole_app::Porthole;
+use porthole_app::ports::{IdSource, RandomIds, SystemClock};
+use porthole_domain::StaffRole;
+use porthole_server::Settings;
+use porthole_server::settings::SecretUrl;
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Names the PostgreSQL server to test against; unset means SQLite.
+pub const POSTGRES_URL_VAR: &str = "PORTHOLE_TEST_POSTGRES_URL";
+
+/// A running server, its database, and a client holding a manager's API key.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    pub client: reqwest::Client,
+    /// A general manager's key, made through the application layer.
+    pub api_key: String,
+    /// The application the server runs, for set-up the API does not offer.
+    pub app: Porthole,
+    shutdown: Option<oneshot::Sender<()>>,
+    database: TestDatabase,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("base_url", &self.base_url)
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One HTTP answer, read whole.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    /// The body as JSON; `Value::Null` when it is not JSON.
+    pub body: Value,
+    pub text: String,
+    pub content_type: Option<String>,
+}
+
+impl Reply {
+    /// Whether the body is a Porthole error (`{error, message, field}`)
+    /// whose `field` is `field`.
+    pub fn is_error_naming(&self, field: &str) -> bool {
+        self.is_json_error() && self.body.get("field").and_then(Value::as_str) == Some(field)
+    }
+
+    /// Whether the body is `{ "error": CODE, "message": TEXT }`.
+    pub fn is_json_error(&self) -> bool {
+        self.body.get("error").is_some_and(Value::is_string) && self.body.get("message").is_some_and(Value::is_string)
+    }
+}
+
+impl TestApp {
+    /// Starts a server over a fresh database. Panics with the cause if it
+    /// cannot: a test without its server has nothing to test.
+    pub async fn spawn() -> TestApp {
+        match Self::try_spawn().await {
+            Ok(app) => app,
+            Err(error) => panic!("cannot start the test server: {}", porthole_server::one_line(&error)),
+        }
+    }
+
+    async fn try_spawn() -> anyhow::Result<TestApp> {
+        let database = TestDatabase::create().await?;
+        let listener = TcpListener::bind("127.0.0.1:0").await.context("bind 127.0.0.1:0")?;
+        let address = listener.local_addr().context("local address")?;
+        let base_url = format!("http://{address}");
+
+        let mut settings = Settings::builtin()?;
+        settings.database.url = SecretUrl::new(database.url());
+        settings.database.auto_migrate = true;
+        settings.http.bind = address;
+        settings.http.public_url = base_url.clone();
+        settings.mail.dir = database.scratch_dir().join("mail");
+
+        let built = porthole_server::build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+        let created = built.app.create_api_key("e2e manager", StaffRole::GeneralManager).await?;
+
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let app = built.app.clone();
+        tokio::spawn(async move {
+            let stopped = async {
+                // A dropped sender stops the server as well.
+                let _ = stop.await;
+            };
+            if let Err(error) = porthole_server::serve_on(listener, app, &settings, stopped).await {
+                eprintln!("test server failed: {error:#}");
+            }
+        });
+
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build()?;
+        Ok(TestApp {
+            base_url,
+            client,
+            api_key: created.secret.expose().to_owned(),
+            app: built.app,
+            shutdown: Some(shutdown),
+            database,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// A request carrying the manager's API key.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(&self.api_key)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        read(self.request(Method::GET, path)).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Reply {
+        read(self.request(Method::POST, path).json(body)).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> Reply {
+        read(self.request(Method::PUT, path).json(body)).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
+        read(self.request(Method::PATCH, path).json(body)).await
+    }
+
+    /// Sends `body` as is, declared as JSON: for malformed and empty bodies.
+    pub async fn send_raw(&self, method: Method, path: &str, body: &str) -> Reply {
+        let request = self.request(method, path).header(reqwest::header::CONTENT_TYPE, "application/json");
+        read(request.body(body.to_owned())).await
+    }
+
+    /// A request without any API key.
+    pub async fn get_anonymous(&self, path: &str) -> Reply {
+        read(self.client.get(self.url(path))).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        self.database.drop_best_effort();
+    }
+}
+
+async fn read(request: reqwest::RequestBuilder) -> Reply {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(error) => panic!("request failed: {error}"),
+    };
+    let status = response.status();
+    let content_type =
+        response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(error) => panic!("cannot read the response body: {error}"),
+    };
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply { status, body, text, content_type }
+}
+
+/// The database one test runs against.
+#[derive(Debug)]
+enum TestDatabase {
+    Sqlite { dir: tempfile::TempDir },
+    Postgres { dir: tempfile::TempDir, admin_url: String, name: String, url: String, dropped: bool },
+}
+
+impl TestDatabase {
+    async fn create() -> anyhow::Result<Self> {
+        let dir = tempfile::Builder::new().prefix("porthole-e2e-").tempdir().context("temporary directory")?;
+        let Some(admin_url) = std::env::var(POSTGRES_URL_VAR).ok().filter(|v| !v.trim().is_empty()) else {
+            return Ok(TestDatabase::Sqlite { dir });
+        };
+        let name = fresh_database_name(&admin_url);
+        let url = with_database(&admin_url, &name)
+            .with_context(|| format!("{POSTGRES_URL_VAR} is not a postgres://HOST/DB URL"))?;
+        let admin = Database::connect(admin_url.as_str())
+            .await
+            .with_context(|| format!("cannot connect to {POSTGRES_URL_VAR}"))?;
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.context("create test database")?;
+        admin.close().await.context("close admin connection")?;
+        Ok(TestDatabase::Postgres { dir, admin_url, name, url, dropped: false })
+    }
+
+    fn url(&self) -> String {
+        match self {
+            TestDatabase::Sqlite { dir } => format!("sqlite://{}?mode=rwc", dir.path().join("porthole.db").display()),
+            TestDatabase::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    fn scratch_dir(&self) -> &std::path::Path {
+        match self {
+            TestDatabase::Sqlite { dir } | TestDatabase::Postgres { dir, .. } => dir.path(),
+        }
+    }
+
+    /// Drops a PostgreSQL test database, forcing off the server's pooled
+    /// connections. Runs on its own thread and runtime because `Drop`
+    /// cannot await; a failure only leaves a database behind.
+    fn drop_best_effort(&mut self) {
+        let TestDatabase::Postgres { admin_url, name, dropped, .. } = self else { return };
+        if *dropped {
+            return;
+        }
+        *dropped = true;
+        let (admin_url, name) = (admin_url.clone(), name.clone());
+        let dropping = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    if let Err(error) = admin.execute_unprepared(&sql).await {
+                        eprintln!("could not drop test database {name}: {error}");
+                    }
+                    let _ = admin.close().await;
+                }
+            });
+        });
+        let _ = dropping.join();
+    }
+}
+
+/// `<admin database>_e2e_<random>`: named after the database the URL
+/// points to, so a CI run can drop everything its tests left behind by
+/// prefix.
+fn fresh_database_name(admin_url: &str) -> String {
+    let base: String = database_of(admin_url)
+        .unwrap_or("porthole")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .take(40)
+        .collect();
+    let random = RandomIds.new_id("");
+    format!("{base}_e2e_{}", &random[..12])
+}
+
+/// The database name in `postgres://user@host:port/DB?params`.
+fn database_of(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let rest = rest.split(['?', '#']).next()?;
+    let (_, path) = rest.split_once('/')?;
+    Some(path).filter(|p| !p.is_empty())
+}
+
+/// `url` with its database name replaced by `database`, parameters kept.
+fn with_database(url: &str, database: &str) -> Option<String> {
+    let authority_start = url.find("://")? + 3;
+    let (main, query) = match url.find('?') {
+        Some(q) => url.split_at(q),
+        None => (url, ""),
+    };
+    let authority_end = main[authority_start..].find('/').map_or(main.len(), |i| authority_start + i);
+    Some(format!("{}/{database}{query}", &main[..authority_end]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_databases_are_named_after_the_given_one_and_swapped_into_its_url() {
+        let admin = "postgres://postgres@127.0.0.1:5432/porthole_ci_ab12?sslmode=disable";
+        assert_eq!(database_of(admin), Some("porthole_ci_ab12"));
+        let name = fresh_database_name(admin);
+        assert!(
+            name.starts_with("porthole_ci_ab12_e2e_") && name.len() == "porthole_ci_ab12_e2e_".len() + 12,
+            "{name}"
+        );
+        assert_eq!(with_database(admin, "x").as_deref(), Some("postgres://postgres@127.0.0.1:5432/x?sslmode=disable"));
+        assert_eq!(with_database("postgres://h", "x").as_deref(), Some("postgres://h/x"));
+        assert_eq!(database_of("postgres://h"), None);
+        assert!(fresh_database_name("postgres://h").starts_with("porthole_e2e_"));
+    }
+}

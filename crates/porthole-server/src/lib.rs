@@ -1,0 +1,213 @@
+//! The `porthole` binary's library half: configuration, command line and
+//! wiring. It builds the store, hands its ports to the application, and
+//! serves the HTTP adapter. The end-to-end tests start the same server
+//! through [`build`] and [`serve_on`].
+
+pub mod cli;
+pub mod settings;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::Server;
+use poem::endpoint::BoxEndpoint;
+use poem::listener::TcpAcceptor;
+use porthole_app::Porthole;
+use porthole_app::ports::{Clock, IdSource, RandomIds, SystemClock};
+use porthole_http::HttpSettings;
+use porthole_store::Store;
+use tokio::net::TcpListener;
+
+use crate::cli::{ApiKeyCommand, Cli, Command};
+use crate::settings::DatabaseSettings;
+pub use crate::settings::Settings;
+
+/// How long in-flight requests may take to finish once shutdown begins.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// The application wired to its store.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub app: Porthole,
+    pub store: Store,
+}
+
+/// Runs one parsed command line to completion.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    init_logging(&settings.log.filter)?;
+    match cli.command {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate => {
+            let store = open_store(&settings.database).await?;
+            migrate(&store, &settings.database).await?;
+            println!("The database at {} is up to date.", settings.database.url);
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create { name, role }) => {
+            let built = build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+            let created = built.app.create_api_key(&name, role.into()).await.context("cannot create the API key")?;
+            println!("Created API key '{}' ({}) with role {}.", created.key.name, created.key.id, created.key.role);
+            println!("Send it as `Authorization: Bearer KEY`. It is shown only now: Porthole keeps only its SHA-256.");
+            println!("{}", created.secret.expose());
+            Ok(())
+        }
+    }
+}
+
+/// An error and its causes on one line, as `porthole` prints it at exit:
+/// "cannot open database sqlite://…: unable to open database file". A cause
+/// whose text its parent already repeats is left out.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if parts.last().is_some_and(|parent| parent.contains(&text)) {
+            continue;
+        }
+        parts.push(text);
+    }
+    parts.join(": ").replace('\n', "; ")
+}
+
+/// Logs go to stderr, so that what commands print on stdout (an API key)
+/// stays clean for scripts. `RUST_LOG` wins over `log.filter`.
+pub fn init_logging(filter: &str) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(from_env) if !from_env.trim().is_empty() => {
+            EnvFilter::try_new(&from_env).with_context(|| format!("RUST_LOG '{from_env}' is not a tracing filter"))?
+        }
+        _ => EnvFilter::try_new(filter).with_context(|| format!("log.filter '{filter}' is not a tracing filter"))?,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        // Colours only on a terminal, not in journald or log files.
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+}
+
+/// Connects to `database.url`; the error names the URL, never its password.
+pub async fn open_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
+    Store::connect(database.url.expose()).await.with_context(|| format!("cannot open database {}", database.url))
+}
+
+pub async fn migrate(store: &Store, database: &DatabaseSettings) -> anyhow::Result<()> {
+    store.migrate().await.with_context(|| format!("cannot migrate database {}", database.url))?;
+    tracing::info!(database = %database.url, "database migrations applied");
+    Ok(())
+}
+
+/// Opens the store (migrating it when `database.auto_migrate` is on) and
+/// builds the application over it.
+pub async fn build(settings: &Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> anyhow::Result<Built> {
+    let store = open_store(&settings.database).await?;
+    if settings.database.auto_migrate {
+        migrate(&store, &settings.database).await?;
+    }
+    let app = Porthole::new(store.ports(clock, ids));
+    Ok(Built { app, store })
+}
+
+/// Every route: the JSON API, the OpenAPI document, the pages.
+pub fn endpoint(app: Porthole, settings: &Settings) -> BoxEndpoint<'static> {
+    porthole_http::routes(app, HttpSettings { public_url: settings.http.public_url.clone() })
+}
+
+/// Serves `app` on an already bound listener until `shutdown` completes,
+/// then lets in-flight requests finish.
+pub async fn serve_on(
+    listener: TcpListener,
+    app: Porthole,
+    settings: &Settings,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let acceptor = TcpAcceptor::from_tokio(listener).context("cannot use the listening socket")?;
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(endpoint(app, settings), shutdown, Some(SHUTDOWN_GRACE))
+        .await
+        .context("the HTTP server failed")
+}
+
+/// `porthole serve`: build, bind `http.bind`, serve until Ctrl-C or SIGTERM.
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let built = build(settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+    let bind = settings.http.bind;
+    let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let address = listener.local_addr().with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!(
+        %address,
+        public_url = %settings.http.public_url,
+        backend = ?built.store.backend(),
+        database = %settings.database.url,
+        "porthole is listening on http://{address}"
+    );
+    serve_on(listener, built.app, settings, shutdown_signal()).await?;
+    tracing::info!("porthole stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received: finishing in-flight requests, then stopping"),
+        () = terminate => tracing::info!("SIGTERM received: finishing in-flight requests, then stopping"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Repeating(std::io::Error);
+
+    impl std::fmt::Display for Repeating {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "cannot connect: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeating {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn startup_errors_are_one_line_without_repeated_causes() {
+        let cause = Repeating(std::io::Error::other("unable to open database file"));
+        let error = anyhow::Error::new(cause).context("cannot open database sqlite://x.db");
+        assert_eq!(
+            one_line(&error),
+            "cannot open database sqlite://x.db: cannot connect: unable to open database file"
+        );
+        assert_eq!(one_line(&anyhow::anyhow!("two\nlines")), "two; lines");
+    }
+}

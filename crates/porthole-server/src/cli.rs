@@ -1,0 +1,112 @@
+//! The `porthole` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use porthole_domain::StaffRole;
+
+/// Porthole: a self-hosted shipment-visibility portal for freight
+/// forwarders and their customers.
+#[derive(Debug, Parser)]
+#[command(
+    name = "porthole",
+    version,
+    after_help = "Configuration: built-in defaults (config/default.toml), then --config FILE, then \
+                  environment variables such as PORTHOLE__DATABASE__URL or PORTHOLE__HTTP__BIND."
+)]
+pub struct Cli {
+    /// A TOML file whose keys override the built-in defaults; environment
+    /// variables PORTHOLE__SECTION__KEY override both.
+    #[arg(long, global = true, value_name = "FILE", env = "PORTHOLE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the JSON API, its OpenAPI document and the portal pages.
+    ///
+    /// Applies pending database migrations first unless
+    /// database.auto_migrate is false. Stops gracefully on Ctrl-C or SIGTERM.
+    Serve,
+
+    /// Apply pending database migrations, then exit.
+    Migrate,
+
+    /// Manage the API keys staff and integrations (TMS, ERP) call the API
+    /// with.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it once, as the last line of output.
+    ///
+    /// Only the key's SHA-256 is stored: keep the printed key, it cannot be
+    /// shown again. Send it as `Authorization: Bearer KEY`.
+    Create {
+        /// Who or what uses the key, e.g. "tms-integration" or "Linh (ops)".
+        #[arg(long)]
+        name: String,
+
+        /// The staff role the key acts with; only managers may manage
+        /// tracking users.
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+}
+
+/// The staff roles, spelled as the API spells them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum RoleArg {
+    GeneralManager,
+    OperationsManager,
+    SalesManager,
+    Operator,
+}
+
+impl From<RoleArg> for StaffRole {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::GeneralManager => StaffRole::GeneralManager,
+            RoleArg::OperationsManager => StaffRole::OperationsManager,
+            RoleArg::SalesManager => StaffRole::SalesManager,
+            RoleArg::Operator => StaffRole::Operator,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn api_key_create_takes_the_api_role_names() {
+        for role in StaffRole::ALL {
+            let cli = Cli::try_parse_from(["porthole", "api-key", "create", "--name", "tms", "--role", role.as_str()])
+                .expect("role name accepted");
+            let Command::ApiKey(ApiKeyCommand::Create { role: parsed, .. }) = cli.command else {
+                panic!("parsed as another command");
+            };
+            assert_eq!(StaffRole::from(parsed), role);
+        }
+        assert!(Cli::try_parse_from(["porthole", "api-key", "create", "--name", "x", "--role", "admin"]).is_err());
+    }
+
+    #[test]
+    fn config_is_accepted_after_the_subcommand_too() {
+        let cli = Cli::try_parse_from(["porthole", "serve", "--config", "prod.toml"]).expect("parses");
+        assert_eq!(cli.config, Some(PathBuf::from("prod.toml")));
+    }
+}

@@ -1,0 +1,331 @@
+//! Configuration: one [`Settings`] value, layered from the built-in
+//! `config/default.toml`, an optional file, then `PORTHOLE__SECTION__KEY`
+//! environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+
+/// `config/default.toml`, compiled in so the binary behaves the same from
+/// any working directory.
+pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// The prefix of environment variables that override configuration keys:
+/// `PORTHOLE__HTTP__BIND` sets `http.bind`.
+pub const ENV_PREFIX: &str = "PORTHOLE__";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub http: HttpServerSettings,
+    pub mail: MailSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH?mode=rwc` or `postgres://…`.
+    pub url: SecretUrl,
+    /// `serve` (and `api-key create`) apply pending migrations first.
+    pub auto_migrate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpServerSettings {
+    pub bind: SocketAddr,
+    /// Base of every link Porthole hands out; never ends in `/`.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub dir: PathBuf,
+    pub smtp_url: Option<SecretUrl>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// A `tracing` filter; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+impl Settings {
+    /// The built-in defaults, then `config_file` if given, then the
+    /// environment.
+    pub fn load(config_file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = config_file {
+            if !path.is_file() {
+                bail!("configuration file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed(ENV_PREFIX).split("__")))
+    }
+
+    /// The built-in defaults alone, ignoring files and the environment: a
+    /// base for tests, which set what they need.
+    pub fn builtin() -> anyhow::Result<Self> {
+        Self::from_figment(Figment::from(Toml::string(DEFAULT_TOML)))
+    }
+
+    pub fn from_figment(figment: Figment) -> anyhow::Result<Self> {
+        let settings: Settings = figment.extract().map_err(|error| {
+            let all: Vec<String> = error.into_iter().map(|e| describe(&e)).collect();
+            anyhow::anyhow!("invalid configuration: {}", all.join("; "))
+        })?;
+        settings.validated().context("invalid configuration")
+    }
+
+    /// Checks what the types alone cannot, naming the key at fault, and
+    /// normalizes `http.public_url`.
+    fn validated(mut self) -> anyhow::Result<Self> {
+        let url = self.database.url.expose();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            bail!(
+                "database.url must be sqlite://PATH?mode=rwc or postgres://USER@HOST/DB, not '{}'",
+                self.database.url
+            );
+        }
+
+        let public_url = self.http.public_url.trim().trim_end_matches('/');
+        let host = public_url.strip_prefix("https://").or_else(|| public_url.strip_prefix("http://"));
+        if host.is_none_or(str::is_empty) {
+            bail!(
+                "http.public_url must be an http:// or https:// address such as https://track.example.com, not '{public_url}'"
+            );
+        }
+        self.http.public_url = public_url.to_owned();
+
+        match (self.mail.transport, &self.mail.smtp_url) {
+            (MailTransport::Smtp, None) => bail!("mail.smtp_url must be set when mail.transport is \"smtp\""),
+            (_, Some(smtp)) if !(smtp.expose().starts_with("smtp://") || smtp.expose().starts_with("smtps://")) => {
+                bail!("mail.smtp_url must start with smtp:// or smtps://, not '{smtp}'")
+            }
+            _ => {}
+        }
+        if self.mail.dir.as_os_str().is_empty() {
+            bail!("mail.dir must not be empty");
+        }
+        if !self.mail.from.contains('@') {
+            bail!(
+                "mail.from must hold an e-mail address such as \"Porthole <no-reply@example.com>\", not '{}'",
+                self.mail.from
+            );
+        }
+
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
+            .map_err(|e| anyhow::anyhow!("log.filter '{}' is not a tracing filter: {e}", self.log.filter))?;
+        Ok(self)
+    }
+}
+
+/// One extraction error as `key: problem (where it was set)`, on one line.
+fn describe(error: &figment::Error) -> String {
+    let key = error.path.join(".");
+    let problem = error.kind.to_string().replace("``", "`");
+    let origin = error.metadata.as_ref().map(|md| match &md.source {
+        Some(figment::Source::File(path)) => format!("in {}", path.display()),
+        _ if md.name.contains("environment") => {
+            let var: Vec<String> = error.path.iter().map(|k| k.to_ascii_uppercase()).collect();
+            format!("set by {ENV_PREFIX}{}", var.join("__"))
+        }
+        _ => "in the built-in defaults".to_owned(),
+    });
+    let located = match origin {
+        Some(origin) => format!("{problem} ({origin})"),
+        None => problem,
+    };
+    let line = if key.is_empty() { located } else { format!("{key}: {located}") };
+    line.replace('\n', " ")
+}
+
+/// A URL that may hold a password. `Debug` and `Display` hide the password;
+/// only [`SecretUrl::expose`] gives the real text, for the one place that
+/// connects with it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SecretUrl(String);
+
+impl SecretUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(&self.0))
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", redact_url(&self.0))
+    }
+}
+
+const REDACTED: &str = "***";
+
+/// Replaces the password of `scheme://user:password@host/…` and any
+/// `password=` query parameter with `***`.
+fn redact_url(url: &str) -> String {
+    let (main, query) = match url.split_once('?') {
+        Some((main, query)) => (main, Some(query)),
+        None => (url, None),
+    };
+    let mut redacted = match main.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => {
+                    let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+                    let hidden = if userinfo.contains(':') { format!("{user}:{REDACTED}") } else { user.to_owned() };
+                    format!("{scheme}://{hidden}@{host}{path}")
+                }
+                None => main.to_owned(),
+            }
+        }
+        None => main.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}={REDACTED}"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&params.join("&"));
+    }
+    redacted
+}
+
+#[cfg(test)]
+// figment's `Jail` closures must return `figment::Result`, whose error is large.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in(jail: &Jail, file: Option<&str>) -> anyhow::Result<Settings> {
+        Settings::load(file.map(|f| jail.directory().join(f)).as_deref())
+    }
+
+    #[test]
+    fn the_builtin_defaults_are_the_documented_ones() {
+        let settings = Settings::builtin().expect("built-in defaults are valid");
+        assert_eq!(settings.database.url.expose(), "sqlite://porthole.db?mode=rwc");
+        assert!(settings.database.auto_migrate);
+        assert_eq!(settings.http.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.http.public_url, "http://127.0.0.1:8080");
+        assert_eq!(settings.mail.transport, MailTransport::File);
+        assert_eq!(settings.mail.dir, PathBuf::from("mail"));
+        assert_eq!(settings.mail.smtp_url, None);
+        assert_eq!(settings.mail.from, "Porthole <no-reply@porthole.local>");
+        assert_eq!(settings.log.filter, "info");
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_the_environment_overrides_the_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "local.toml",
+                "[http]\nbind = \"0.0.0.0:9000\"\npublic_url = \"https://track.example.com/\"\n[database]\nauto_migrate = false\n",
+            )?;
+            jail.set_env("PORTHOLE__HTTP__BIND", "127.0.0.1:9100");
+            jail.set_env("PORTHOLE__DATABASE__URL", "postgres://porthole:s3cret@db:5432/porthole");
+            let settings = load_in(jail, Some("local.toml")).expect("valid layered settings");
+            assert_eq!(settings.http.bind.to_string(), "127.0.0.1:9100");
+            assert_eq!(settings.http.public_url, "https://track.example.com", "trailing slash dropped");
+            assert!(!settings.database.auto_migrate);
+            assert_eq!(settings.database.url.expose(), "postgres://porthole:s3cret@db:5432/porthole");
+            assert_eq!(settings.mail.dir, PathBuf::from("mail"), "untouched keys keep their defaults");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTHOLE__DATABASE__URL", "postgres://porthole:db-pass@db/porthole?sslmode=require");
+            jail.set_env("PORTHOLE__MAIL__TRANSPORT", "smtp");
+            jail.set_env("PORTHOLE__MAIL__SMTP_URL", "smtps://mailer:smtp-pass@smtp.example.com:465");
+            let settings = load_in(jail, None).expect("valid settings");
+            let debug = format!("{settings:?}");
+            assert!(!debug.contains("db-pass"), "{debug}");
+            assert!(!debug.contains("smtp-pass"), "{debug}");
+            assert!(debug.contains("postgres://porthole:***@db/porthole?sslmode=require"), "{debug}");
+            assert!(debug.contains("smtps://mailer:***@smtp.example.com:465"), "{debug}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redaction_handles_urls_without_passwords_and_password_parameters() {
+        assert_eq!(redact_url("sqlite://porthole.db?mode=rwc"), "sqlite://porthole.db?mode=rwc");
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
+        assert_eq!(redact_url("postgres://u:p@w:rd@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://h/db?user=u&password=p&x=1"), "postgres://h/db?user=u&password=***&x=1");
+    }
+
+    #[test]
+    fn invalid_values_are_refused_naming_their_key() {
+        let cases = [
+            ("PORTHOLE__HTTP__BIND", "localhost-8080", "http.bind"),
+            ("PORTHOLE__HTTP__PUBLIC_URL", "track.example.com", "http.public_url"),
+            ("PORTHOLE__DATABASE__URL", "mysql://root:hunter2@db/porthole", "database.url"),
+            ("PORTHOLE__DATABASE__AUTO_MIGRATE", "sometimes", "database.auto_migrate"),
+            ("PORTHOLE__MAIL__TRANSPORT", "smtp", "mail.smtp_url"),
+            ("PORTHOLE__MAIL__TRANSPORT", "pigeon", "mail.transport"),
+            ("PORTHOLE__MAIL__FROM", "nobody", "mail.from"),
+            ("PORTHOLE__LOG__FILTER", "info,[", "log.filter"),
+            ("PORTHOLE__HTTP__BINDD", "127.0.0.1:1", "http.bindd"),
+        ];
+        for (var, value, key) in cases {
+            Jail::expect_with(|jail| {
+                jail.set_env(var, value);
+                let error = load_in(jail, None).expect_err("invalid value refused");
+                let message = format!("{error:#}");
+                assert!(message.to_ascii_lowercase().contains(&key.to_ascii_lowercase()), "{var}={value}: {message}");
+                assert!(!message.contains("hunter2"), "{message}");
+                assert!(!message.contains('\n'), "one line: {message}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_naming_it() {
+        Jail::expect_with(|jail| {
+            let error = load_in(jail, Some("absent.toml")).expect_err("missing file refused");
+            assert!(error.to_string().contains("absent.toml"), "{error}");
+            Ok(())
+        });
+    }
+}
