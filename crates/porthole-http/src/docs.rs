@@ -41,13 +41,22 @@ pub(crate) fn swagger_page(html: String) -> impl Endpoint {
 }
 
 /// The text of each `<script>` element that has no `src`.
+///
+/// Scans element by element: a script body may itself mention `<script`
+/// (the Swagger bundle does, in a regular expression), but it cannot hold
+/// `</script>`, so each element ends at the first closing tag after it.
 fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
-    html.split("<script").skip(1).filter_map(|rest| {
-        let (attributes, after) = rest.split_once('>')?;
-        if attributes.contains("src=") {
-            return None;
+    let mut rest = html;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find("<script")?;
+            let (attributes, after) = rest[start + "<script".len()..].split_once('>')?;
+            let (script, remainder) = after.split_once("</script>")?;
+            rest = remainder;
+            if !attributes.contains("src=") {
+                return Some(script);
+            }
         }
-        after.split_once("</script>").map(|(script, _)| script)
     })
 }
 
@@ -60,5 +69,11 @@ mod tests {
         let html = "<head><script charset=\"UTF-8\">a()</script><script src=\"/x.js\"></script></head>\
                     <body><script>\nb()\n</script></body>";
         assert_eq!(inline_scripts(html).collect::<Vec<_>>(), vec!["a()", "\nb()\n"]);
+    }
+
+    #[test]
+    fn a_script_mentioning_script_tags_stays_whole() {
+        let html = "<script>var re = /<script(?=\\s|>)/;</script><script>c()</script>";
+        assert_eq!(inline_scripts(html).collect::<Vec<_>>(), vec!["var re = /<script(?=\\s|>)/;", "c()"]);
     }
 }

@@ -91,7 +91,12 @@ impl Store {
             Backend::Sqlite => sqlite_options(database_url),
             Backend::Postgres => {
                 let mut options = ConnectOptions::new(database_url);
-                options.sqlx_logging(false);
+                // Fail fast and say so when the server is down, rather than
+                // waiting out the pool's default 30 s.
+                options
+                    .sqlx_logging(false)
+                    .connect_timeout(std::time::Duration::from_secs(5))
+                    .acquire_timeout(std::time::Duration::from_secs(10));
                 options
             }
         };
