@@ -39,6 +39,13 @@ pub enum AppError {
     /// No or unknown credentials.
     #[error("unauthorized")]
     Unauthorized,
+    /// Sign-in refused. The same answer for an unknown login, a wrong
+    /// password, a user who may not sign in, and a dead one-time link.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many attempts; the caller may retry after this long.
+    #[error("too many attempts; retry in {} s", retry_after.as_secs().max(1))]
+    RateLimited { retry_after: std::time::Duration },
     /// Known caller, not allowed to do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

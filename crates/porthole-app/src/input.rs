@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use porthole_domain::{
-    Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, EventCode, EventType, Location, TrackingEvent,
-    UnLocode,
+    Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, DisplaySettings, Email, EventCode, EventType,
+    Location, NotificationPreferences, OrganizationId, PeriodicReport, ReportFrequency, TrackingEvent, UnLocode,
 };
 
 use crate::error::FieldError;
@@ -319,4 +319,164 @@ mod tests {
             ChargeInput { side: "both".into(), description: "Freight".into(), amount_minor: 1, currency: "USD".into() };
         assert_eq!(bad_side.parse("charges[0]").map_err(|e| e.field), Err("charges[0].side".to_owned()));
     }
+}
+
+/// `POST /api/v1/tracking-users`, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackingUserInput {
+    pub user_id: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: String,
+    pub additional_emails: Option<Vec<String>>,
+    pub role: String,
+    pub organization_ids: Vec<String>,
+    pub agent_customer_ids: Option<Vec<String>>,
+    pub notifications: Option<NotificationsInput>,
+    pub display: Option<DisplayInput>,
+    pub send_setup_email: bool,
+}
+
+/// `PATCH /api/v1/tracking-users/{id}`: each present field replaces the
+/// stored one; `last_name: Some(None)` clears the last name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrackingUserPatch {
+    pub user_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub email: Option<String>,
+    pub additional_emails: Option<Vec<String>>,
+    pub role: Option<String>,
+    pub organization_ids: Option<Vec<String>>,
+    pub agent_customer_ids: Option<Vec<String>>,
+    pub notifications: Option<NotificationsInput>,
+    pub display: Option<DisplayInput>,
+}
+
+/// Notification preferences; absent switches keep their current value (off
+/// for a new user). `periodic_report: Some(None)` turns the report off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationsInput {
+    pub journey_updated: Option<bool>,
+    pub eta_changed: Option<bool>,
+    pub document_status: Option<bool>,
+    pub periodic_report: Option<Option<PeriodicReportInput>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeriodicReportInput {
+    pub frequency: String,
+    pub columns: Option<Vec<String>>,
+}
+
+/// Display settings; absent switches keep their current value (the SPEC
+/// defaults for a new user).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DisplayInput {
+    pub doc_center: Option<bool>,
+    pub shipper_info: Option<bool>,
+    pub mbl_number: Option<bool>,
+}
+
+/// The columns a periodic report may carry, in the order they are shown.
+pub const REPORT_COLUMNS: &[&str] = &["reference", "hbl_no", "status", "pol", "pod", "etd", "eta", "atd", "ata"];
+
+impl NotificationsInput {
+    /// Applies the present switches to `current`.
+    pub(crate) fn apply(&self, current: &mut NotificationPreferences) -> Parsed<()> {
+        if let Some(on) = self.journey_updated {
+            current.journey_updated = on;
+        }
+        if let Some(on) = self.eta_changed {
+            current.eta_changed = on;
+        }
+        if let Some(on) = self.document_status {
+            current.document_status = on;
+        }
+        if let Some(report) = &self.periodic_report {
+            current.periodic_report = report.as_ref().map(PeriodicReportInput::parse).transpose()?;
+        }
+        Ok(())
+    }
+}
+
+impl PeriodicReportInput {
+    fn parse(&self) -> Parsed<PeriodicReport> {
+        let field = "notifications.periodic_report";
+        let frequency = match self.frequency.trim() {
+            "daily" => ReportFrequency::Daily,
+            "weekly" => ReportFrequency::Weekly,
+            _ => return Err(FieldError::new(format!("{field}.frequency"), "must be daily or weekly")),
+        };
+        let columns = match &self.columns {
+            None => REPORT_COLUMNS.iter().map(|c| (*c).to_owned()).collect(),
+            Some(columns) => {
+                let mut chosen = Vec::new();
+                for (i, column) in columns.iter().enumerate() {
+                    let column = column.trim();
+                    if !REPORT_COLUMNS.contains(&column) {
+                        return Err(FieldError::new(
+                            format!("{field}.columns[{i}]"),
+                            format!("must be one of {}", REPORT_COLUMNS.join(", ")),
+                        ));
+                    }
+                    if !chosen.iter().any(|c| c == column) {
+                        chosen.push(column.to_owned());
+                    }
+                }
+                if chosen.is_empty() {
+                    return Err(FieldError::new(format!("{field}.columns"), "must name at least one column"));
+                }
+                chosen
+            }
+        };
+        Ok(PeriodicReport { frequency, columns })
+    }
+}
+
+impl DisplayInput {
+    pub(crate) fn apply(&self, current: &mut DisplaySettings) {
+        if let Some(on) = self.doc_center {
+            current.doc_center = on;
+        }
+        if let Some(on) = self.shipper_info {
+            current.shipper_info = on;
+        }
+        if let Some(on) = self.mbl_number {
+            current.mbl_number = on;
+        }
+    }
+}
+
+pub(crate) fn email(field: &str, raw: &str) -> Parsed<Email> {
+    Email::parse(raw).map_err(|e| FieldError::new(field, e.reason))
+}
+
+/// Additional e-mails: valid, not the primary, no repeats; at most 20.
+pub(crate) fn additional_emails(raw: &[String], primary: &Email) -> Parsed<Vec<Email>> {
+    if raw.len() > 20 {
+        return Err(FieldError::new("additional_emails", "may hold at most 20 addresses"));
+    }
+    let mut emails: Vec<Email> = Vec::new();
+    for (i, address) in raw.iter().enumerate() {
+        let parsed = email(&format!("additional_emails[{i}]"), address)?;
+        if parsed == *primary || emails.contains(&parsed) {
+            return Err(FieldError::new(format!("additional_emails[{i}]"), "is listed twice"));
+        }
+        emails.push(parsed);
+    }
+    Ok(emails)
+}
+
+/// A list of organization ids, each non-empty, no repeats.
+pub(crate) fn organization_ids(field: &str, raw: &[String]) -> Parsed<Vec<OrganizationId>> {
+    let mut ids: Vec<OrganizationId> = Vec::new();
+    for (i, id) in raw.iter().enumerate() {
+        let id = OrganizationId::new(required_text(&format!("{field}[{i}]"), id, 100)?);
+        if ids.contains(&id) {
+            return Err(FieldError::new(format!("{field}[{i}]"), "is listed twice"));
+        }
+        ids.push(id);
+    }
+    Ok(ids)
 }

@@ -5,14 +5,25 @@
 //! repository traits in [`ports`], which this crate owns. Adapters (the
 //! sea-orm store, the HTTP API) depend on this crate, never the reverse.
 
+mod accounts;
+mod audit;
 pub mod error;
 pub mod input;
+mod mails;
+pub mod passwords;
+mod portal;
 pub mod ports;
 pub mod secret;
 mod service;
+pub mod settings;
+mod throttle;
 
+pub use accounts::{PortalViewer, SessionIssued, TrackingUserSaved};
+pub use audit::{AuditProgress, IsolationMismatch, IsolationReport, SuspiciousLink};
 pub use error::{AppError, FieldError};
+pub use portal::{DEFAULT_PAGE_SIZE, ListRequest, MAX_PAGE_SIZE, ShipmentPage};
 pub use service::{
     ApiKeyCreated, EventBatchOutcome, MAX_EVENTS_PER_BATCH, Porthole, Ports, ShipmentUpserted, StaffShipmentView,
     Viewer,
 };
+pub use settings::{AppSettings, SignInLimits};

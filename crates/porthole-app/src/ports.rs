@@ -6,10 +6,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use porthole_domain::projection::ShipmentRecord;
+use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
-    Master, MasterId, Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, StaffRole, TrackingEvent,
-    TrackingUser,
+    Email, Master, MasterId, Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, StaffRole, Status,
+    TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerScope,
 };
 
 use crate::secret::SecretDigest;
@@ -77,6 +77,9 @@ pub trait OrganizationRepository: Send + Sync {
     async fn organization(&self, id: &OrganizationId) -> RepoResult<Option<Organization>>;
     /// The organizations among `ids` that exist, in any order.
     async fn organizations(&self, ids: &[OrganizationId]) -> RepoResult<Vec<Organization>>;
+    /// Every organization, in code order: for near-duplicate name checks
+    /// and audits.
+    async fn all_organizations(&self) -> RepoResult<Vec<Organization>>;
 }
 
 /// Master bills of lading.
@@ -125,18 +128,179 @@ pub trait ShipmentRepository: Send + Sync {
     /// MUST return `NotFound` if the shipment does not exist; then nothing
     /// is written.
     async fn append_events(&self, id: &ShipmentId, events: &[TrackingEvent]) -> RepoResult<AppendOutcome>;
+
+    /// One page of the shipments `scope` admits, newest reference first.
+    ///
+    /// MUST return exactly the shipments for which `scope.admits(summary.audience)`
+    /// holds (judged on the viewer-facing status), narrowed by `query`, with
+    /// `reference < query.before` when set, at most `query.limit` of them.
+    /// `ViewerScope::Nothing` returns nothing.
+    async fn shipments_in_scope(&self, scope: &ViewerScope, query: &ShipmentQuery) -> RepoResult<Vec<ShipmentSummary>>;
+
+    /// Every shipment's summary in id order after `after`, at most `limit`:
+    /// for audits that walk the whole table.
+    async fn shipment_summaries(&self, after: Option<ShipmentId>, limit: u64) -> RepoResult<Vec<ShipmentSummary>>;
 }
 
-/// Tracking users, as far as the staff views of shipments need them.
+/// How a list of shipments is narrowed and paged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentQuery {
+    /// Only shipments whose viewer-facing status is this.
+    pub status: Option<Status>,
+    /// Upper-case text that the reference or HBL number starts with, or
+    /// that is one of the container numbers.
+    pub search: Option<String>,
+    /// Keyset cursor: only references that sort before this one.
+    pub before: Option<ShipmentReference>,
+    pub limit: u64,
+}
+
+/// Tracking users (portal accounts).
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait TrackingUserRepository: Send + Sync {
     /// MUST return `Duplicate { field: "user_id" }` if the login is taken.
     async fn insert_tracking_user(&self, user: &TrackingUser) -> RepoResult<()>;
 
+    /// Replaces the user's fields, organizations and agent customers.
+    /// MUST return `NotFound` if no user has this id and
+    /// `Duplicate { field: "user_id" }` if the new login is taken.
+    async fn update_tracking_user(&self, user: &TrackingUser) -> RepoResult<()>;
+
+    /// Marks the user disabled and ends all their sessions, atomically.
+    /// MUST return `NotFound` if no user has this id.
+    async fn disable_tracking_user(&self, id: &TrackingUserId) -> RepoResult<()>;
+
+    async fn tracking_user(&self, id: &TrackingUserId) -> RepoResult<Option<TrackingUser>>;
+
+    async fn tracking_user_by_login(&self, user_id: &UserId) -> RepoResult<Option<TrackingUser>>;
+
+    /// Users whose primary or additional e-mail is `email`.
+    async fn tracking_users_by_email(&self, email: &Email) -> RepoResult<Vec<TrackingUser>>;
+
     /// Every user linked to at least one of `organization_ids`: the only
     /// users who could possibly see a shipment whose parties are those.
     async fn tracking_users_in(&self, organization_ids: &[OrganizationId]) -> RepoResult<Vec<TrackingUser>>;
+
+    /// Users in id order after `after`, at most `limit`: for audits.
+    async fn tracking_users(&self, after: Option<TrackingUserId>, limit: u64) -> RepoResult<Vec<TrackingUser>>;
+}
+
+/// What a one-time sign-in token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenPurpose {
+    /// Lets the user choose a password: 24 hours, single use.
+    PasswordSetup,
+    /// Signs the user in: 15 minutes, single use.
+    MagicLink,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::PasswordSetup => "password_setup",
+            TokenPurpose::MagicLink => "magic_link",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [TokenPurpose::PasswordSetup, TokenPurpose::MagicLink].into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
+/// A one-time token as stored: its digest, never its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginToken {
+    pub digest: SecretDigest,
+    pub tracking_user_id: TrackingUserId,
+    pub purpose: TokenPurpose,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A signed-in tracking user's session as stored: its digest, never its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSession {
+    pub digest: SecretDigest,
+    pub tracking_user_id: TrackingUserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Passwords, one-time tokens and sessions of tracking users.
+///
+/// A token or session is *live* at `now` when it exists, is unused, and
+/// `now < expires_at`.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait CredentialRepository: Send + Sync {
+    /// The user's argon2 PHC string; `None` if none was ever set.
+    async fn password_hash(&self, id: &TrackingUserId) -> RepoResult<Option<String>>;
+
+    /// Stores the password hash, makes an invited user active, and ends the
+    /// user's sessions, atomically. A disabled user stays disabled.
+    /// MUST return `NotFound` if no user has this id.
+    async fn set_password(&self, id: &TrackingUserId, hash: &str) -> RepoResult<()>;
+
+    /// Stores a token. A new password-setup token kills every earlier
+    /// password-setup token of the same user, in the same transaction.
+    async fn insert_login_token(&self, token: &LoginToken) -> RepoResult<()>;
+
+    /// The user a live token of this purpose belongs to, without using it.
+    async fn live_login_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<TrackingUserId>>;
+
+    /// Marks a live token used and returns its user. Of concurrent callers
+    /// with the same token, at most one gets `Some`.
+    async fn consume_login_token(
+        &self,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<TrackingUserId>>;
+
+    /// Consumes a live password-setup token and does what
+    /// [`set_password`](Self::set_password) does, in one transaction.
+    /// `None`, and nothing written, if the token is not live.
+    async fn complete_password_setup(
+        &self,
+        digest: &SecretDigest,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> RepoResult<Option<TrackingUserId>>;
+
+    async fn insert_session(&self, session: &PortalSession) -> RepoResult<()>;
+
+    /// The live session with this digest.
+    async fn session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<PortalSession>>;
+
+    /// Ends the session; ending one that does not exist is not an error.
+    async fn delete_session(&self, digest: &SecretDigest) -> RepoResult<()>;
+}
+
+/// One e-mail, ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub to: Vec<Email>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Why a mail was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("mail not sent: {0}")]
+pub struct MailError(pub String);
+
+/// Sends mail (SMTP, or a file drop for local use).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError>;
 }
 
 /// A stored API key: who it is and what it may do. Never the key itself.

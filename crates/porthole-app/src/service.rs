@@ -16,11 +16,14 @@ use crate::input::{
     EventInput, MasterInput, OrganizationInput, OrganizationPatch, ShipmentInput, optional_text, optional_timestamp,
     required_text,
 };
+use crate::passwords::Passwords;
 use crate::ports::{
-    ApiKey, ApiKeyRepository, Clock, HealthCheck, IdSource, MasterRepository, OrganizationRepository,
-    ShipmentRepository, TrackingUserRepository, Upserted,
+    ApiKey, ApiKeyRepository, Clock, CredentialRepository, HealthCheck, IdSource, Mailer, MasterRepository,
+    OrganizationRepository, ShipmentRepository, TrackingUserRepository, Upserted,
 };
 use crate::secret::{Secret, SecretDigest};
+use crate::settings::AppSettings;
+use crate::throttle::SignInThrottle;
 
 /// The most events one batch may carry; larger feeds send several batches.
 pub const MAX_EVENTS_PER_BATCH: usize = 5_000;
@@ -32,6 +35,8 @@ pub struct Ports {
     pub masters: Arc<dyn MasterRepository>,
     pub shipments: Arc<dyn ShipmentRepository>,
     pub tracking_users: Arc<dyn TrackingUserRepository>,
+    pub credentials: Arc<dyn CredentialRepository>,
+    pub mailer: Arc<dyn Mailer>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub health: Arc<dyn HealthCheck>,
     pub clock: Arc<dyn Clock>,
@@ -44,10 +49,14 @@ impl std::fmt::Debug for Ports {
     }
 }
 
-/// The application: one method per use-case.
+/// The application: one method per use-case. Cheap to clone; clones share
+/// the sign-in rate limits and the password-hashing permits.
 #[derive(Debug, Clone)]
 pub struct Porthole {
-    ports: Ports,
+    pub(crate) ports: Ports,
+    pub(crate) settings: Arc<AppSettings>,
+    pub(crate) passwords: Passwords,
+    pub(crate) throttle: Arc<SignInThrottle>,
 }
 
 /// The result of `PUT /api/v1/shipments`.
@@ -99,8 +108,18 @@ pub struct ApiKeyCreated {
 }
 
 impl Porthole {
+    /// The application with default settings.
     pub fn new(ports: Ports) -> Self {
-        Self { ports }
+        Self::with_settings(ports, AppSettings::default())
+    }
+
+    pub fn with_settings(ports: Ports, settings: AppSettings) -> Self {
+        let throttle = Arc::new(SignInThrottle::new(settings.sign_in_limits));
+        Self { ports, settings: Arc::new(settings), passwords: Passwords::default(), throttle }
+    }
+
+    pub fn settings(&self) -> &AppSettings {
+        &self.settings
     }
 
     pub fn clock(&self) -> &dyn Clock {
@@ -357,7 +376,7 @@ impl Porthole {
 
     /// Refuses, naming the field, any id that is not an existing
     /// organization.
-    async fn require_organizations(&self, wanted: &[(&str, &OrganizationId)]) -> Result<(), AppError> {
+    pub(crate) async fn require_organizations(&self, wanted: &[(&str, &OrganizationId)]) -> Result<(), AppError> {
         let ids: Vec<OrganizationId> = wanted.iter().map(|(_, id)| (*id).clone()).collect();
         let found: HashSet<OrganizationId> =
             self.ports.organizations.organizations(&ids).await?.into_iter().map(|o| o.id).collect();

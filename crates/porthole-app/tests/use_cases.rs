@@ -8,8 +8,9 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use porthole_app::input::{EventInput, LocationInput, OrganizationInput, ShipmentInput};
 use porthole_app::ports::{
-    AppendOutcome, MockApiKeyRepository, MockClock, MockHealthCheck, MockIdSource, MockMasterRepository,
-    MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository, RepoError, Upserted,
+    AppendOutcome, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource,
+    MockMailer, MockMasterRepository, MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
+    RepoError, Upserted,
 };
 use porthole_app::{AppError, Porthole, Ports};
 use porthole_domain::projection::ShipmentRecord;
@@ -26,6 +27,8 @@ struct Mocks {
     shipments: MockShipmentRepository,
     tracking_users: MockTrackingUserRepository,
     api_keys: MockApiKeyRepository,
+    credentials: MockCredentialRepository,
+    mailer: MockMailer,
 }
 
 impl Mocks {
@@ -36,6 +39,8 @@ impl Mocks {
             shipments: MockShipmentRepository::new(),
             tracking_users: MockTrackingUserRepository::new(),
             api_keys: MockApiKeyRepository::new(),
+            credentials: MockCredentialRepository::new(),
+            mailer: MockMailer::new(),
         }
     }
 
@@ -53,6 +58,8 @@ impl Mocks {
             masters: Arc::new(self.masters),
             shipments: Arc::new(self.shipments),
             tracking_users: Arc::new(self.tracking_users),
+            credentials: Arc::new(self.credentials),
+            mailer: Arc::new(self.mailer),
             api_keys: Arc::new(self.api_keys),
             health: Arc::new(MockHealthCheck::new()),
             clock: Arc::new(clock),

@@ -18,12 +18,15 @@ pub mod visibility;
 pub use event::{Classifier, EventCode, EventType, TrackingEvent};
 pub use ids::{EventRowId, MasterId, OrganizationId, ShipmentId, TrackingUserId};
 pub use milestone::{Audience, EtaChange, MilestoneState, MilestoneStep, MilestoneTemplate, Progress};
-pub use party::{DisplaySettings, NotificationPreferences, Organization, TrackingRole, TrackingUser, UserState};
+pub use party::{
+    DisplaySettings, NotificationPreferences, Organization, PeriodicReport, ReportFrequency, TrackingRole,
+    TrackingUser, UserState, names_look_alike,
+};
 pub use projection::{
-    LinkShipmentView, PortalListItem, PortalShipmentView, ShareSections, ShipmentRecord, project_for_link,
-    project_for_user,
+    LinkShipmentView, PortalListItem, PortalShipmentView, ShareSections, ShipmentRecord, ShipmentSummary,
+    list_item_for, project_for_link, project_for_user,
 };
 pub use shipment::{Cargo, Charge, ChargeSide, Container, Document, Master, Mode, Shipment, Status, TransportLeg};
 pub use staff::{Permission, StaffRole};
 pub use values::{ContainerNumber, Email, Location, ParseError, ShipmentReference, UnLocode, UserId};
-pub use visibility::{ShipmentAudience, VisibilityReason, visible_to};
+pub use visibility::{ShipmentAudience, ViewerScope, VisibilityReason, may_sign_in, scope_of, visible_to};

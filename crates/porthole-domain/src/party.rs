@@ -131,3 +131,72 @@ impl TrackingUser {
         std::iter::once(&self.email).chain(self.additional_emails.iter())
     }
 }
+
+/// Words that say what legal form a company has, not which company it is.
+const LEGAL_FORMS: &[&str] = &[
+    "co",
+    "company",
+    "corp",
+    "corporation",
+    "inc",
+    "incorporated",
+    "llc",
+    "ltd",
+    "limited",
+    "jsc",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "sas",
+    "bv",
+    "nv",
+    "pte",
+    "pvt",
+    "pty",
+    "srl",
+    "spa",
+    "the",
+    "and",
+];
+
+/// Whether two organization names probably mean the same company, so that a
+/// tracking user linked to one of them may have been linked to the wrong one
+/// ("Saigon Tech Export" and "SAIGON TECH EXPORTS CO., LTD").
+///
+/// Names are compared without case, punctuation or legal-form words, and
+/// count as alike when equal or within a small edit distance of each other.
+pub fn names_look_alike(a: &str, b: &str) -> bool {
+    let (a, b) = (name_key(a), name_key(b));
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    a == b || strsim::normalized_levenshtein(&a, &b) >= 0.85
+}
+
+fn name_key(name: &str) -> String {
+    name.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty() && !LEGAL_FORMS.contains(word))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_look_alike;
+
+    #[test]
+    fn near_duplicate_company_names_look_alike() {
+        assert!(names_look_alike("Saigon Tech Export", "SAIGON TECH EXPORTS CO., LTD"));
+        assert!(names_look_alike("Pacific Home Goods", "Pacific Home Goods Inc."));
+        assert!(names_look_alike("Mekong Garments", "Mekong Garment Co"));
+    }
+
+    #[test]
+    fn different_companies_do_not() {
+        assert!(!names_look_alike("Saigon Tech Export", "Hanoi Textile"));
+        assert!(!names_look_alike("ABC", "ABD"));
+        assert!(!names_look_alike("Ltd", "Co"));
+        assert!(!names_look_alike("Pacific Home Goods", "Atlantic Home Goods"));
+    }
+}

@@ -122,6 +122,39 @@ pub struct PortalListItem {
     pub dates: Dates,
 }
 
+/// What storage keeps of a shipment for lists: the viewer-facing status and
+/// dates (recomputed with every write) and the facts that decide who sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentSummary {
+    pub id: ShipmentId,
+    pub reference: ShipmentReference,
+    pub pol: Location,
+    pub pod: Location,
+    /// Viewer-facing dates, from published events.
+    pub dates: Dates,
+    /// Visibility facts, with the viewer-facing status.
+    pub audience: ShipmentAudience,
+}
+
+/// The list row `user` is shown for `summary`, or `None` if the visibility
+/// rule says the user must not see it. The only way to build a
+/// [`PortalListItem`] from storage.
+pub fn list_item_for(
+    user: &TrackingUser,
+    organizations: &[Organization],
+    summary: &ShipmentSummary,
+) -> Option<PortalListItem> {
+    visible_to(user, organizations, &summary.audience)?;
+    Some(PortalListItem {
+        id: summary.id.clone(),
+        reference: summary.reference.clone(),
+        status: summary.audience.status,
+        pol: summary.pol.clone(),
+        pod: summary.pod.clone(),
+        dates: summary.dates,
+    })
+}
+
 /// A shipment as a tracking user sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortalShipmentView {

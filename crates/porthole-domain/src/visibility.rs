@@ -82,3 +82,80 @@ fn matches_role(user: &TrackingUser, org: &OrganizationId, shipment: &ShipmentAu
         }
     }
 }
+
+/// The set of shipments a user sees, stated so storage can select it with
+/// one indexed query instead of testing every shipment.
+///
+/// [`scope_of`] derives it from the same inputs as [`visible_to`], and
+/// [`ViewerScope::admits`] is proven equal to [`visible_to`] by property
+/// tests; the store's query is proven equal to `admits` by its contract
+/// tests. Read paths still re-check every row with [`visible_to`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ViewerScope {
+    /// The user sees nothing: not active, no portal-enabled organization,
+    /// or an overseas agent with an empty customer list.
+    Nothing,
+    /// Shipments that are not Draft, have an HBL number, and whose party
+    /// for `role` is one of `organization_ids` (for overseas agents: the
+    /// master's agent, with the customer in `agent_customer_ids`).
+    Parties {
+        role: TrackingRole,
+        /// The user's organizations that have the portal enabled; never empty.
+        organization_ids: Vec<OrganizationId>,
+        /// Overseas agents only; never empty for them, empty for others.
+        agent_customer_ids: Vec<OrganizationId>,
+    },
+}
+
+impl ViewerScope {
+    /// Whether a shipment with these facts is in scope.
+    pub fn admits(&self, shipment: &ShipmentAudience) -> bool {
+        let ViewerScope::Parties { role, organization_ids, agent_customer_ids } = self else {
+            return false;
+        };
+        if !shipment.has_hbl || shipment.status == Status::Draft {
+            return false;
+        }
+        let party = match role {
+            TrackingRole::Customer => Some(&shipment.customer_id),
+            TrackingRole::Shipper => shipment.shipper_id.as_ref(),
+            TrackingRole::Consignee => shipment.consignee_id.as_ref(),
+            TrackingRole::OverseasAgent => {
+                if !agent_customer_ids.contains(&shipment.customer_id) {
+                    return false;
+                }
+                shipment.overseas_agent_id.as_ref()
+            }
+        };
+        party.is_some_and(|party| organization_ids.contains(party))
+    }
+}
+
+/// The scope of what `user` sees, given their organizations as they are now.
+pub fn scope_of(user: &TrackingUser, organizations: &[Organization]) -> ViewerScope {
+    if user.state != UserState::Active {
+        return ViewerScope::Nothing;
+    }
+    let mut organization_ids: Vec<OrganizationId> = organizations
+        .iter()
+        .filter(|org| org.portal_enabled && user.organization_ids.contains(&org.id))
+        .map(|org| org.id.clone())
+        .collect();
+    organization_ids.sort();
+    organization_ids.dedup();
+    let agent_customer_ids: Vec<OrganizationId> = match user.role {
+        TrackingRole::OverseasAgent => user.agent_customer_ids.iter().cloned().collect(),
+        _ => Vec::new(),
+    };
+    if organization_ids.is_empty() || (user.role == TrackingRole::OverseasAgent && agent_customer_ids.is_empty()) {
+        return ViewerScope::Nothing;
+    }
+    ViewerScope::Parties { role: user.role, organization_ids, agent_customer_ids }
+}
+
+/// Whether the user may sign in at all: active, with at least one
+/// organization whose portal is enabled.
+pub fn may_sign_in(user: &TrackingUser, organizations: &[Organization]) -> bool {
+    user.state == UserState::Active
+        && organizations.iter().any(|org| org.portal_enabled && user.organization_ids.contains(&org.id))
+}

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use porthole_domain::projection::reason_for;
 use porthole_domain::{
     Audience, ChargeSide, Classifier, EventCode, Location, MilestoneState, Organization, OrganizationId, ShareSections,
-    ShipmentRecord, Status, TrackingEvent, TrackingRole, TrackingUser, UserState, project_for_link, project_for_user,
-    visible_to,
+    ShipmentRecord, ShipmentSummary, Status, TrackingEvent, TrackingRole, TrackingUser, UserState, list_item_for,
+    may_sign_in, project_for_link, project_for_user, scope_of, visible_to,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -126,6 +126,47 @@ proptest! {
                 prop_assert_eq!(visible_to(user, &world.orgs, &record.audience()).is_some(), expected.is_some());
                 prop_assert_eq!(project_for_user(user, &world.orgs, record).is_some(), expected.is_some());
             }
+        }
+    }
+
+    #[test]
+    fn the_storage_scope_admits_exactly_the_visible_shipments(world in arb_world()) {
+        for user in &world.users {
+            let scope = scope_of(user, &world.orgs);
+            for record in &world.records {
+                let expected = oracle::seen_through(user, &world.orgs, record).is_some();
+                prop_assert_eq!(scope.admits(&record.audience()), expected, "user {:?} shipment {:?}", user, record.shipment.id);
+            }
+        }
+    }
+
+    #[test]
+    fn list_rows_exist_exactly_for_visible_shipments_and_agree_with_the_detail(world in arb_world()) {
+        for user in &world.users {
+            for record in &world.records {
+                let state = record.viewer_state();
+                let summary = ShipmentSummary {
+                    id: record.shipment.id.clone(),
+                    reference: record.shipment.reference.clone(),
+                    pol: record.shipment.pol.clone(),
+                    pod: record.shipment.pod.clone(),
+                    dates: porthole_domain::projection::Dates { etd: state.etd, eta: state.eta, atd: state.atd, ata: state.ata },
+                    audience: record.audience(),
+                };
+                let row = list_item_for(user, &world.orgs, &summary);
+                let detail = project_for_user(user, &world.orgs, record);
+                prop_assert_eq!(row.is_some(), oracle::seen_through(user, &world.orgs, record).is_some());
+                prop_assert_eq!(row, detail.map(|d| d.list_item()));
+            }
+        }
+    }
+
+    #[test]
+    fn only_active_users_of_an_enabled_organization_may_sign_in(world in arb_world()) {
+        for user in &world.users {
+            let expected = user.state == UserState::Active
+                && world.orgs.iter().any(|o| o.portal_enabled && user.organization_ids.contains(&o.id));
+            prop_assert_eq!(may_sign_in(user, &world.orgs), expected);
         }
     }
 

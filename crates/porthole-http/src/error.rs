@@ -125,6 +125,18 @@ impl From<AppError> for ApiError {
             AppError::NotFound => Self::not_found(),
             AppError::Conflict { field, message } => Self::new(StatusCode::CONFLICT, "conflict", message, Some(field)),
             AppError::Unauthorized => Self::unauthorized(),
+            AppError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "the login or the password is not right".to_owned(),
+                None,
+            ),
+            AppError::RateLimited { retry_after } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many attempts; try again in {} seconds", retry_after.as_secs().max(1)),
+                None,
+            ),
             AppError::Forbidden(reason) => Self::new(StatusCode::FORBIDDEN, "forbidden", reason, None),
             AppError::Unavailable(detail) => {
                 // The detail names storage internals: it goes to the log,

@@ -12,6 +12,7 @@ mod docs;
 mod dto;
 mod error;
 mod middleware;
+mod pages;
 mod site;
 
 use poem::endpoint::BoxEndpoint;
@@ -59,7 +60,7 @@ pub fn routes(app: Porthole, settings: HttpSettings) -> BoxEndpoint<'static> {
         .at("/", get(site::root))
         .at("/healthz", get(site::healthz))
         .at("/readyz", get(site::readyz))
-        .at("/portal/login", get(site::portal_login))
+        .nest("/portal", pages::routes(app.clone(), &settings))
         .nest("/api", api)
         // Layers below run innermost first. Errors left over are outside
         // `/api` (whose own net already answered in JSON): pages for people.

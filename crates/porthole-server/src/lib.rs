@@ -14,8 +14,8 @@ use anyhow::Context;
 use poem::Server;
 use poem::endpoint::BoxEndpoint;
 use poem::listener::TcpAcceptor;
-use porthole_app::Porthole;
 use porthole_app::ports::{Clock, IdSource, RandomIds, SystemClock};
+use porthole_app::{AppSettings, Porthole};
 use porthole_http::HttpSettings;
 use porthole_store::Store;
 use tokio::net::TcpListener;
@@ -111,7 +111,11 @@ pub async fn build(settings: &Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdSo
     if settings.database.auto_migrate {
         migrate(&store, &settings.database).await?;
     }
-    let app = Porthole::new(store.ports(clock, ids));
+    let mailer = porthole_mail::FileMailer::new(&settings.mail.dir, &settings.mail.from)
+        .with_context(|| format!("cannot set up the file mailer in {}", settings.mail.dir.display()))?;
+    let app_settings =
+        AppSettings { public_url: settings.http.public_url.trim_end_matches('/').to_owned(), ..AppSettings::default() };
+    let app = Porthole::with_settings(store.ports(clock, ids, Arc::new(mailer)), app_settings);
     Ok(Built { app, store })
 }
 

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use porthole_app::Ports;
-use porthole_app::ports::{Clock, IdSource, SystemClock};
+use porthole_app::ports::{Clock, IdSource, Mailer, SystemClock};
 use porthole_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -118,15 +118,18 @@ impl Store {
         txn.commit().await.map_err(StoreError::Migrate)
     }
 
-    /// The ports the use-cases need, all served by this store. `clock`
-    /// also stamps the times the store records itself.
-    pub fn ports(&self, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Ports {
+    /// The ports the use-cases need: storage served by this store, plus the
+    /// given clock, id source and mailer. `clock` also stamps the times the
+    /// store records itself.
+    pub fn ports(&self, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>, mailer: Arc<dyn Mailer>) -> Ports {
         let store = Arc::new(Store { clock: Arc::clone(&clock), ..self.clone() });
         Ports {
             organizations: store.clone(),
             masters: store.clone(),
             shipments: store.clone(),
             tracking_users: store.clone(),
+            credentials: store.clone(),
+            mailer,
             api_keys: store.clone(),
             health: store,
             clock,

@@ -515,8 +515,18 @@ async fn concurrent_writers_all_succeed(store: Store) {
     }
 }
 
+/// The store tests send no mail that anyone reads.
+struct DiscardMail;
+
+#[async_trait::async_trait]
+impl porthole_app::ports::Mailer for DiscardMail {
+    async fn send(&self, _mail: &porthole_app::ports::Mail) -> Result<(), porthole_app::ports::MailError> {
+        Ok(())
+    }
+}
+
 async fn the_use_cases_run_on_the_store(store: Store) {
-    let app = Porthole::new(store.ports(Arc::new(SystemClock), Arc::new(RandomIds)));
+    let app = Porthole::new(store.ports(Arc::new(SystemClock), Arc::new(RandomIds), Arc::new(DiscardMail)));
     app.ready().await.expect("ready");
     let customer = app
         .create_organization(OrganizationInput {

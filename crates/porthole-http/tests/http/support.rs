@@ -7,8 +7,8 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::test::{TestClient, TestRequestBuilder};
 use porthole_app::ports::{
-    ApiKey, MockApiKeyRepository, MockClock, MockHealthCheck, MockIdSource, MockMasterRepository,
-    MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
+    ApiKey, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
+    MockMasterRepository, MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{Porthole, Ports};
@@ -33,6 +33,8 @@ pub struct Mocks {
     pub masters: MockMasterRepository,
     pub shipments: MockShipmentRepository,
     pub tracking_users: MockTrackingUserRepository,
+    pub credentials: MockCredentialRepository,
+    pub mailer: MockMailer,
     pub api_keys: MockApiKeyRepository,
     pub health: MockHealthCheck,
     pub clock: MockClock,
@@ -57,6 +59,8 @@ impl Mocks {
             masters: MockMasterRepository::new(),
             shipments: MockShipmentRepository::new(),
             tracking_users: MockTrackingUserRepository::new(),
+            credentials: MockCredentialRepository::new(),
+            mailer: MockMailer::new(),
             api_keys,
             health: MockHealthCheck::new(),
             clock,
@@ -70,6 +74,8 @@ impl Mocks {
             masters: Arc::new(self.masters),
             shipments: Arc::new(self.shipments),
             tracking_users: Arc::new(self.tracking_users),
+            credentials: Arc::new(self.credentials),
+            mailer: Arc::new(self.mailer),
             api_keys: Arc::new(self.api_keys),
             health: Arc::new(self.health),
             clock: Arc::new(self.clock),

@@ -1,6 +1,7 @@
 //! The repository ports, one module per trait.
 
 mod api_keys;
+mod credentials;
 mod health;
 mod masters;
 mod organizations;

@@ -59,4 +59,8 @@ impl OrganizationRepository for Store {
         }
         Ok(found)
     }
+    // PENDING(store): replaced by the real implementation.
+    async fn all_organizations(&self) -> RepoResult<Vec<porthole_domain::Organization>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
 }

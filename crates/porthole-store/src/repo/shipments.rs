@@ -141,6 +141,22 @@ impl ShipmentRepository for Store {
             .await;
         finish(txn, result).await
     }
+    // PENDING(store): replaced by the real implementation.
+    async fn shipments_in_scope(
+        &self,
+        _scope: &porthole_domain::ViewerScope,
+        _query: &porthole_app::ports::ShipmentQuery,
+    ) -> RepoResult<Vec<porthole_domain::ShipmentSummary>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
+
+    async fn shipment_summaries(
+        &self,
+        _after: Option<ShipmentId>,
+        _limit: u64,
+    ) -> RepoResult<Vec<porthole_domain::ShipmentSummary>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
 }
 
 async fn id_by_reference(conn: &impl ConnectionTrait, reference: &str) -> RepoResult<Option<String>> {

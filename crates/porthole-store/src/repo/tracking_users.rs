@@ -111,4 +111,32 @@ impl TrackingUserRepository for Store {
         .await;
         finish(txn, result).await
     }
+    // PENDING(store): replaced by the real implementation.
+    async fn update_tracking_user(&self, _user: &TrackingUser) -> RepoResult<()> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
+
+    async fn disable_tracking_user(&self, _id: &porthole_domain::TrackingUserId) -> RepoResult<()> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
+
+    async fn tracking_user(&self, _id: &porthole_domain::TrackingUserId) -> RepoResult<Option<TrackingUser>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
+
+    async fn tracking_user_by_login(&self, _user_id: &porthole_domain::UserId) -> RepoResult<Option<TrackingUser>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
+
+    async fn tracking_users_by_email(&self, _email: &porthole_domain::Email) -> RepoResult<Vec<TrackingUser>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
+
+    async fn tracking_users(
+        &self,
+        _after: Option<porthole_domain::TrackingUserId>,
+        _limit: u64,
+    ) -> RepoResult<Vec<TrackingUser>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
 }
