@@ -63,6 +63,9 @@ impl Porthole {
         if let Some(given) = &input.display {
             given.apply(&mut display);
         }
+        let org_ids = organization_ids("organization_ids", &input.organization_ids)?;
+        let agent_ids =
+            organization_ids("agent_customer_ids", input.agent_customer_ids.as_deref().unwrap_or_default())?;
         let user = TrackingUser {
             id: TrackingUserId::new(self.ports.ids.new_id("tu_")),
             user_id: UserId::parse(&input.user_id).map_err(|e| FieldError::new("user_id", e.reason))?,
@@ -71,18 +74,13 @@ impl Porthole {
             additional_emails: additional_emails(input.additional_emails.as_deref().unwrap_or_default(), &primary)?,
             email: primary,
             role: tracking_role(&input.role)?,
-            organization_ids: organization_ids("organization_ids", &input.organization_ids)?.into_iter().collect(),
-            agent_customer_ids: organization_ids(
-                "agent_customer_ids",
-                input.agent_customer_ids.as_deref().unwrap_or_default(),
-            )?
-            .into_iter()
-            .collect(),
+            organization_ids: org_ids.iter().cloned().collect(),
+            agent_customer_ids: agent_ids.iter().cloned().collect(),
             notifications,
             display,
             state: UserState::Invited,
         };
-        let all_orgs = self.check_links(&user).await?;
+        let all_orgs = self.check_links(user.role, &org_ids, &agent_ids).await?;
         self.ports.tracking_users.insert_tracking_user(&user).await?;
         tracing::info!(tracking_user = %user.id, user_id = %user.user_id, role = user.role.as_str(), "tracking user created");
         let mut warnings = look_alike_warnings(&user, &all_orgs);
@@ -123,19 +121,24 @@ impl Porthole {
         if let Some(raw) = &patch.role {
             user.role = tracking_role(raw)?;
         }
-        if let Some(raw) = &patch.organization_ids {
-            user.organization_ids = organization_ids("organization_ids", raw)?.into_iter().collect();
-        }
-        if let Some(raw) = &patch.agent_customer_ids {
-            user.agent_customer_ids = organization_ids("agent_customer_ids", raw)?.into_iter().collect();
-        }
+        // Kept in the order sent, so a refusal names the index the caller wrote.
+        let org_ids = match &patch.organization_ids {
+            Some(raw) => organization_ids("organization_ids", raw)?,
+            None => user.organization_ids.iter().cloned().collect(),
+        };
+        let agent_ids = match &patch.agent_customer_ids {
+            Some(raw) => organization_ids("agent_customer_ids", raw)?,
+            None => user.agent_customer_ids.iter().cloned().collect(),
+        };
+        user.organization_ids = org_ids.iter().cloned().collect();
+        user.agent_customer_ids = agent_ids.iter().cloned().collect();
         if let Some(given) = &patch.notifications {
             given.apply(&mut user.notifications)?;
         }
         if let Some(given) = &patch.display {
             given.apply(&mut user.display);
         }
-        let all_orgs = self.check_links(&user).await?;
+        let all_orgs = self.check_links(user.role, &org_ids, &agent_ids).await?;
         self.ports.tracking_users.update_tracking_user(&user).await?;
         tracing::info!(tracking_user = %user.id, "tracking user updated");
         let warnings = look_alike_warnings(&user, &all_orgs);
@@ -179,18 +182,21 @@ impl Porthole {
     /// Every referenced organization exists, and agent customers are only
     /// given to overseas agents. Returns every organization, for the
     /// near-duplicate check.
-    async fn check_links(&self, user: &TrackingUser) -> Result<Vec<Organization>, AppError> {
-        if user.organization_ids.is_empty() {
+    async fn check_links(
+        &self,
+        role: TrackingRole,
+        org_ids: &[OrganizationId],
+        agent_ids: &[OrganizationId],
+    ) -> Result<Vec<Organization>, AppError> {
+        if org_ids.is_empty() {
             return Err(FieldError::new("organization_ids", "must name at least one organization").into());
         }
-        if user.role != TrackingRole::OverseasAgent && !user.agent_customer_ids.is_empty() {
+        if role != TrackingRole::OverseasAgent && !agent_ids.is_empty() {
             return Err(FieldError::new("agent_customer_ids", "only overseas agents have agent customers").into());
         }
         let all = self.ports.organizations.all_organizations().await?;
         let known: BTreeSet<&OrganizationId> = all.iter().map(|o| &o.id).collect();
-        for (field, ids) in
-            [("organization_ids", &user.organization_ids), ("agent_customer_ids", &user.agent_customer_ids)]
-        {
+        for (field, ids) in [("organization_ids", org_ids), ("agent_customer_ids", agent_ids)] {
             if let Some((i, id)) = ids.iter().enumerate().find(|(_, id)| !known.contains(id)) {
                 return Err(FieldError::new(format!("{field}[{i}]"), format!("no organization has id '{id}'")).into());
             }

@@ -123,7 +123,7 @@ impl Porthole {
                         allowed_not_served,
                     });
                 }
-                if report.users % 100 == 0 {
+                if report.users.is_multiple_of(100) {
                     progress(AuditProgress::Users(report.users));
                 }
             }

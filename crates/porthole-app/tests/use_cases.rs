@@ -2,144 +2,16 @@
 //! panics when called, so "nothing was written" is asserted simply by not
 //! expecting the write.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+mod support;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use porthole_app::input::{EventInput, LocationInput, OrganizationInput, ShipmentInput};
-use porthole_app::ports::{
-    AppendOutcome, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource,
-    MockMailer, MockMasterRepository, MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
-    RepoError, Upserted,
-};
-use porthole_app::{AppError, Porthole, Ports};
+use porthole_app::ports::{AppendOutcome, RepoError, Upserted};
+use porthole_app::{AppError, Porthole};
 use porthole_domain::projection::ShipmentRecord;
-use porthole_domain::{
-    DisplaySettings, Email, Location, Mode, NotificationPreferences, Organization, OrganizationId, Permission,
-    Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole, TrackingUser, TrackingUserId, UnLocode,
-    UserId, UserState,
-};
+use porthole_domain::{Permission, ShipmentId, StaffRole, Status, TrackingRole, UserState};
 
-/// Mocks for every port; tests set expectations on the ones they use.
-struct Mocks {
-    organizations: MockOrganizationRepository,
-    masters: MockMasterRepository,
-    shipments: MockShipmentRepository,
-    tracking_users: MockTrackingUserRepository,
-    api_keys: MockApiKeyRepository,
-    credentials: MockCredentialRepository,
-    mailer: MockMailer,
-}
-
-impl Mocks {
-    fn new() -> Self {
-        Self {
-            organizations: MockOrganizationRepository::new(),
-            masters: MockMasterRepository::new(),
-            shipments: MockShipmentRepository::new(),
-            tracking_users: MockTrackingUserRepository::new(),
-            api_keys: MockApiKeyRepository::new(),
-            credentials: MockCredentialRepository::new(),
-            mailer: MockMailer::new(),
-        }
-    }
-
-    fn app(self) -> Porthole {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(|| Utc.with_ymd_and_hms(2025, 5, 12, 0, 0, 0).single().expect("valid time"));
-        let mut ids = MockIdSource::new();
-        let mut counter = 0;
-        ids.expect_new_id().returning(move |prefix| {
-            counter += 1;
-            format!("{prefix}{counter}")
-        });
-        Porthole::new(Ports {
-            organizations: Arc::new(self.organizations),
-            masters: Arc::new(self.masters),
-            shipments: Arc::new(self.shipments),
-            tracking_users: Arc::new(self.tracking_users),
-            credentials: Arc::new(self.credentials),
-            mailer: Arc::new(self.mailer),
-            api_keys: Arc::new(self.api_keys),
-            health: Arc::new(MockHealthCheck::new()),
-            clock: Arc::new(clock),
-            ids: Arc::new(ids),
-        })
-    }
-}
-
-fn org(id: &str, portal_enabled: bool) -> Organization {
-    Organization {
-        id: OrganizationId::new(id),
-        code: id.to_uppercase(),
-        name: format!("Org {id}"),
-        portal_enabled,
-        show_charges: false,
-    }
-}
-
-fn location(code: &str, name: &str) -> Location {
-    Location { unlocode: UnLocode::parse(code).expect("valid code"), name: name.into() }
-}
-
-fn shipment(id: &str, customer: &str, status: Status) -> Shipment {
-    Shipment {
-        id: ShipmentId::new(id),
-        reference: ShipmentReference::parse("SHP/202505/00080").expect("valid reference"),
-        hbl_no: Some("HBL80".into()),
-        master_id: None,
-        mode: Mode::SeaFcl,
-        status,
-        customer_id: OrganizationId::new(customer),
-        shipper_id: None,
-        consignee_id: Some(OrganizationId::new("cons")),
-        pol: location("VNSGN", "Cat Lai"),
-        pod: location("USLGB", "Long Beach"),
-        place_of_receipt: None,
-        place_of_delivery: None,
-        planned_etd: None,
-        planned_eta: None,
-        cargo: None,
-        containers: vec![],
-        legs: vec![],
-        customer_note: None,
-        internal_note: Some("margin is thin".into()),
-        charges: vec![],
-        documents: vec![],
-    }
-}
-
-fn shipment_input() -> ShipmentInput {
-    ShipmentInput {
-        reference: "SHP/202505/00080".into(),
-        hbl_no: Some("HBL80".into()),
-        mode: "sea_fcl".into(),
-        customer_id: "cust".into(),
-        pol: LocationInput { unlocode: "VNSGN".into(), name: "Cat Lai".into() },
-        pod: LocationInput { unlocode: "USLGB".into(), name: "Long Beach".into() },
-        ..ShipmentInput::default()
-    }
-}
-
-fn departure(event_id: &str) -> EventInput {
-    EventInput {
-        event_id: event_id.into(),
-        event_type: "TRANSPORT".into(),
-        event_code: "DEPA".into(),
-        classifier: "ACT".into(),
-        event_time: "2025-05-10T18:00:00+07:00".into(),
-        location: Some(LocationInput { unlocode: "VNSGN".into(), name: "Cat Lai".into() }),
-        published: true,
-        ..EventInput::default()
-    }
-}
-
-fn invalid_field(result: Result<impl std::fmt::Debug, AppError>) -> String {
-    match result {
-        Err(AppError::Invalid(e)) => e.field,
-        other => panic!("expected an invalid field, got {other:?}"),
-    }
-}
+use support::*;
 
 #[tokio::test]
 async fn an_unknown_customer_is_refused_by_field_and_nothing_is_written() {
@@ -254,23 +126,6 @@ async fn a_duplicate_organization_code_is_a_conflict_on_code() {
     match mocks.app().create_organization(input).await {
         Err(AppError::Conflict { field, .. }) => assert_eq!(field, "code"),
         other => panic!("expected a conflict, got {other:?}"),
-    }
-}
-
-fn user(id: &str, role: TrackingRole, orgs: &[&str], state: UserState) -> TrackingUser {
-    TrackingUser {
-        id: TrackingUserId::new(format!("tu_{id}")),
-        user_id: UserId::parse(id).expect("valid user id"),
-        first_name: id.into(),
-        last_name: None,
-        email: Email::parse(&format!("{id}@example.com")).expect("valid email"),
-        additional_emails: vec![],
-        role,
-        organization_ids: orgs.iter().map(|o| OrganizationId::new(*o)).collect(),
-        agent_customer_ids: BTreeSet::new(),
-        notifications: NotificationPreferences::default(),
-        display: DisplaySettings::default(),
-        state,
     }
 }
 
