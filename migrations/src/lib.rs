@@ -12,6 +12,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20250601_000001_initial;
+mod m20250615_000002_portal_access;
 
 /// Applies Porthole's migrations in order.
 #[derive(Debug)]
@@ -20,6 +21,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_initial::Migration)]
+        vec![Box::new(m20250601_000001_initial::Migration), Box::new(m20250615_000002_portal_access::Migration)]
     }
 }

@@ -9,18 +9,24 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use porthole_app::ports::ApiKey;
+use porthole_app::ports::{ApiKey, LoginToken, PortalSession};
+use porthole_app::secret::SecretDigest;
 use porthole_domain::party::{PeriodicReport, ReportFrequency};
+use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
     Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, DisplaySettings, Document, Email, EventCode,
-    Location, Master, MasterId, Mode, NotificationPreferences, Organization, OrganizationId, Shipment, ShipmentId,
-    ShipmentReference, StaffRole, Status, TrackingEvent, TrackingRole, TrackingUser, TrackingUserId, TransportLeg,
-    UnLocode, UserId, UserState,
+    Location, Master, MasterId, Mode, NotificationPreferences, Organization, OrganizationId, Shipment,
+    ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status, TrackingEvent, TrackingRole, TrackingUser,
+    TrackingUserId, TransportLeg, UnLocode, UserId, UserState,
 };
+use sea_orm::FromQueryResult;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::entity::{api_key, master, organization, shipment, shipment_container, tracking_event, tracking_user};
+use crate::entity::{
+    api_key, login_token, master, organization, portal_session, shipment, shipment_container, tracking_event,
+    tracking_user,
+};
 use crate::error::Corrupt;
 
 type Decoded<T> = Result<T, Corrupt>;
@@ -529,6 +535,86 @@ pub(crate) fn tracking_user_of(
             mbl_number: display.mbl_number,
         },
         state: parsed("tracking_users.state", &row.state, UserState::parse)?,
+    })
+}
+
+// ---- Shipment summaries ---------------------------------------------------
+
+/// The columns of a shipment (and its master's agent) that a
+/// [`ShipmentSummary`] is made of; field names are the selected aliases.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct SummaryRow {
+    pub id: String,
+    pub reference: String,
+    pub hbl_no: Option<String>,
+    pub customer_id: String,
+    pub shipper_id: Option<String>,
+    pub consignee_id: Option<String>,
+    pub overseas_agent_id: Option<String>,
+    pub pol_unlocode: String,
+    pub pol_name: String,
+    pub pod_unlocode: String,
+    pub pod_name: String,
+    pub published_status: String,
+    pub published_etd: Option<String>,
+    pub published_eta: Option<String>,
+    pub published_atd: Option<String>,
+    pub published_ata: Option<String>,
+}
+
+pub(crate) fn summary_of(row: SummaryRow) -> Decoded<ShipmentSummary> {
+    Ok(ShipmentSummary {
+        reference: ShipmentReference::parse(&row.reference)
+            .map_err(|e| Corrupt::new("shipments.reference", e.reason))?,
+        pol: location("shipments.pol", &row.pol_unlocode, &row.pol_name)?,
+        pod: location("shipments.pod", &row.pod_unlocode, &row.pod_name)?,
+        dates: Dates {
+            etd: optional_offset_time("shipments.published_etd", row.published_etd.as_deref())?,
+            eta: optional_offset_time("shipments.published_eta", row.published_eta.as_deref())?,
+            atd: optional_offset_time("shipments.published_atd", row.published_atd.as_deref())?,
+            ata: optional_offset_time("shipments.published_ata", row.published_ata.as_deref())?,
+        },
+        audience: ShipmentAudience {
+            status: parsed("shipments.published_status", &row.published_status, Status::parse)?,
+            // The domain's own definition (`projection::audience_of`).
+            has_hbl: row.hbl_no.as_deref().is_some_and(|hbl| !hbl.trim().is_empty()),
+            customer_id: OrganizationId::new(row.customer_id),
+            shipper_id: row.shipper_id.map(OrganizationId::new),
+            consignee_id: row.consignee_id.map(OrganizationId::new),
+            overseas_agent_id: row.overseas_agent_id.map(OrganizationId::new),
+        },
+        id: ShipmentId::new(row.id),
+    })
+}
+
+// ---- Tokens and sessions --------------------------------------------------
+
+pub(crate) fn login_token_row(token: &LoginToken) -> login_token::Model {
+    login_token::Model {
+        digest: token.digest.as_str().to_owned(),
+        tracking_user_id: token.tracking_user_id.as_str().to_owned(),
+        purpose: token.purpose.as_str().to_owned(),
+        created_at: utc_text(&token.created_at),
+        expires_at: utc_text(&token.expires_at),
+        used_at: None,
+    }
+}
+
+pub(crate) fn portal_session_row(session: &PortalSession) -> portal_session::Model {
+    portal_session::Model {
+        digest: session.digest.as_str().to_owned(),
+        tracking_user_id: session.tracking_user_id.as_str().to_owned(),
+        created_at: utc_text(&session.created_at),
+        expires_at: utc_text(&session.expires_at),
+    }
+}
+
+pub(crate) fn portal_session_of(row: portal_session::Model) -> Decoded<PortalSession> {
+    Ok(PortalSession {
+        created_at: utc_time("portal_sessions.created_at", &row.created_at)?,
+        expires_at: utc_time("portal_sessions.expires_at", &row.expires_at)?,
+        digest: SecretDigest::from_stored(row.digest),
+        tracking_user_id: TrackingUserId::new(row.tracking_user_id),
     })
 }
 

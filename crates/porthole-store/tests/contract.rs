@@ -8,24 +8,30 @@
 
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset};
 use porthole_app::input::{EventInput, LocationInput, OrganizationInput, ShipmentInput};
 use porthole_app::ports::{
-    ApiKey, ApiKeyRepository, AppendOutcome, HealthCheck, MasterRepository, OrganizationRepository, RandomIds,
-    RepoError, ShipmentRepository, SystemClock, TrackingUserRepository, Upserted,
+    ApiKey, ApiKeyRepository, AppendOutcome, CredentialRepository, HealthCheck, LoginToken, MasterRepository,
+    OrganizationRepository, PortalSession, RandomIds, RepoError, ShipmentQuery, ShipmentRepository, SystemClock,
+    TokenPurpose, TrackingUserRepository, Upserted,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppError, Porthole};
+use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
-    Classifier, EventCode, OrganizationId, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole,
+    Classifier, EventCode, OrganizationId, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status,
+    TrackingRole, TrackingUserId, ViewerScope, scope_of, visible_to,
 };
 use porthole_store::entity::{shipment, tracking_event};
 use porthole_store::{Backend, Store};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
+use support::world::{GeneratedShipment, World};
 use support::*;
 
 macro_rules! contract {
@@ -64,6 +70,35 @@ contract! {
     ping_answers,
     concurrent_writers_all_succeed,
     the_use_cases_run_on_the_store,
+    all_organizations_come_in_code_order,
+    update_tracking_user_replaces_links_but_not_the_state,
+    tracking_users_are_found_by_id_login_and_every_address,
+    sessions_live_until_they_expire,
+    disabling_a_user_ends_their_sessions_and_links,
+    set_password_activates_and_ends_sessions,
+    login_tokens_are_single_use_and_expire,
+    a_new_setup_token_kills_the_old_one,
+    concurrent_consumers_of_a_token_get_one_winner,
+    concurrent_setup_resends_leave_one_live_link,
+    complete_password_setup_uses_the_token_and_sets_the_password,
+    shipments_in_scope_serve_exactly_what_the_rule_allows,
+    shipment_summaries_walk_every_shipment_in_id_order,
+}
+
+/// Runs `additional_addresses_written_before_the_lookup_are_found`, which
+/// starts from an empty database, on both backends.
+mod from_an_empty_database {
+    use crate::support::{Schema, run_postgres_from, run_sqlite_from};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite_additional_addresses_written_before_the_lookup_are_found() {
+        run_sqlite_from(Schema::Empty, crate::additional_addresses_written_before_the_lookup_are_found).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres_additional_addresses_written_before_the_lookup_are_found() {
+        run_postgres_from(Schema::Empty, crate::additional_addresses_written_before_the_lookup_are_found).await;
+    }
 }
 
 // ---- Helpers --------------------------------------------------------------
@@ -593,9 +628,9 @@ async fn sqlite_lookups_use_their_indexes() {
             ("SELECT id FROM masters WHERE mbl_no = 'X'", "uq_masters_mbl_no"),
             ("SELECT id FROM masters WHERE overseas_agent_id = 'X'", "idx_masters_overseas_agent_id"),
             ("SELECT id FROM shipments WHERE reference = 'X'", "uq_shipments_reference"),
-            ("SELECT id FROM shipments WHERE customer_id = 'X'", "idx_shipments_customer_id"),
-            ("SELECT id FROM shipments WHERE shipper_id = 'X'", "idx_shipments_shipper_id"),
-            ("SELECT id FROM shipments WHERE consignee_id = 'X'", "idx_shipments_consignee_id"),
+            ("SELECT id FROM shipments WHERE customer_id = 'X'", "idx_shipments_customer_id_reference"),
+            ("SELECT id FROM shipments WHERE shipper_id = 'X'", "idx_shipments_shipper_id_reference"),
+            ("SELECT id FROM shipments WHERE consignee_id = 'X'", "idx_shipments_consignee_id_reference"),
             ("SELECT id FROM shipments WHERE master_id = 'X'", "idx_shipments_master_id"),
             ("SELECT shipment_id FROM shipment_containers WHERE number = 'X'", "idx_shipment_containers_number"),
             ("SELECT * FROM tracking_events WHERE shipment_id = 'X'", "uq_tracking_events_shipment_id_event_id"),
@@ -606,6 +641,12 @@ async fn sqlite_lookups_use_their_indexes() {
                 "idx_tracking_user_organizations_organization_id",
             ),
             ("SELECT id FROM api_keys WHERE digest = 'X'", "uq_api_keys_digest"),
+            (
+                "SELECT tracking_user_id FROM tracking_user_additional_emails WHERE email = 'x'",
+                "idx_tracking_user_additional_emails_email",
+            ),
+            ("SELECT digest FROM login_tokens WHERE tracking_user_id = 'x'", "idx_login_tokens_tracking_user_id"),
+            ("SELECT digest FROM portal_sessions WHERE tracking_user_id = 'x'", "idx_portal_sessions_tracking_user_id"),
         ];
         for (query, index) in lookups {
             let plan = store
@@ -663,4 +704,671 @@ async fn sqlite_in_memory_database_keeps_its_data() {
 async fn other_url_schemes_are_refused() {
     let refused = Store::connect("mysql://root:secret@localhost/porthole").await;
     assert!(matches!(refused, Err(porthole_store::StoreError::UnsupportedScheme { ref scheme }) if scheme == "mysql"));
+}
+
+// ---- Organizations and tracking users -------------------------------------
+
+async fn all_organizations_come_in_code_order(store: Store) {
+    assert_eq!(store.all_organizations().await, Ok(Vec::new()));
+    seed_parties(&store).await;
+    let codes: Vec<String> = store.all_organizations().await.expect("list").into_iter().map(|o| o.code).collect();
+    assert_eq!(codes, ["LBAGENT", "OTHER", "SGTECH"]);
+}
+
+async fn update_tracking_user_replaces_links_but_not_the_state(store: Store) {
+    seed_parties(&store).await;
+    let agent = tracking_user("tu_1", "lb.agent", TrackingRole::OverseasAgent, &["org_agent"], &["org_saigon"]);
+    let other = tracking_user("tu_2", "other.ops", TrackingRole::Customer, &["org_other"], &[]);
+    store.insert_tracking_user(&agent).await.expect("insert agent");
+    store.insert_tracking_user(&other).await.expect("insert other");
+
+    let mut edited = agent.clone();
+    edited.user_id = porthole_domain::UserId::parse("LB.Agent.2").expect("valid");
+    edited.first_name = "Mai".to_owned();
+    edited.last_name = None;
+    edited.email = porthole_domain::Email::parse("mai@example.com").expect("valid");
+    edited.additional_emails = vec![porthole_domain::Email::parse("desk@example.com").expect("valid")];
+    edited.organization_ids = BTreeSet::from([org_id("org_agent"), org_id("org_other")]);
+    edited.agent_customer_ids = BTreeSet::from([org_id("org_other")]);
+    edited.display.mbl_number = true;
+    edited.notifications.periodic_report = None;
+    store.update_tracking_user(&edited).await.expect("update");
+    assert_eq!(store.tracking_user(&agent.id).await, Ok(Some(edited.clone())));
+    let by_old_address = store.tracking_users_by_email(&agent.additional_emails[0]).await.expect("by e-mail");
+    assert_eq!(by_old_address.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["tu_2"], "old address forgotten");
+    let by_new_address = store.tracking_users_by_email(&edited.additional_emails[0]).await.expect("by e-mail");
+    assert_eq!(by_new_address, vec![edited.clone()]);
+
+    // State changes only through set_password and disable.
+    let mut stale = edited.clone();
+    stale.state = porthole_domain::UserState::Disabled;
+    store.update_tracking_user(&stale).await.expect("update");
+    assert_eq!(store.tracking_user(&agent.id).await.expect("read").map(|u| u.state), Some(edited.state));
+
+    let mut taking_login = edited.clone();
+    taking_login.user_id = other.user_id.clone();
+    taking_login.first_name = "Refused".to_owned();
+    assert_eq!(store.update_tracking_user(&taking_login).await, Err(duplicate("user_id")));
+    let mut dangling = edited.clone();
+    dangling.organization_ids.insert(org_id("org_nowhere"));
+    assert_eq!(store.update_tracking_user(&dangling).await, Err(RepoError::NotFound));
+    assert_eq!(store.tracking_user(&agent.id).await, Ok(Some(edited.clone())), "a refused update writes nothing");
+
+    let ghost = tracking_user("tu_ghost", "ghost", TrackingRole::Customer, &["org_other"], &[]);
+    assert_eq!(store.update_tracking_user(&ghost).await, Err(RepoError::NotFound));
+    assert_eq!(store.tracking_user(&ghost.id).await, Ok(None));
+}
+
+async fn tracking_users_are_found_by_id_login_and_every_address(store: Store) {
+    seed_parties(&store).await;
+    let mut first = tracking_user("tu_a", "first.user", TrackingRole::Customer, &["org_saigon"], &[]);
+    first.additional_emails = vec![];
+    let mut second = tracking_user("tu_b", "second.user", TrackingRole::Consignee, &["org_other"], &[]);
+    second.additional_emails = vec![first.email.clone()];
+    let third = tracking_user("tu_c", "third.user", TrackingRole::Shipper, &["org_saigon", "org_other"], &[]);
+    for user in [&third, &first, &second] {
+        store.insert_tracking_user(user).await.expect("insert");
+    }
+
+    assert_eq!(store.tracking_user(&first.id).await, Ok(Some(first.clone())));
+    assert_eq!(store.tracking_user(&porthole_domain::TrackingUserId::new("tu_none")).await, Ok(None));
+    let login = porthole_domain::UserId::parse("SECOND.User").expect("valid");
+    assert_eq!(store.tracking_user_by_login(&login).await, Ok(Some(second.clone())), "logins ignore case");
+    let nobody = porthole_domain::UserId::parse("nobody").expect("valid");
+    assert_eq!(store.tracking_user_by_login(&nobody).await, Ok(None));
+
+    // Primary of one user, additional address of another.
+    let shared = store.tracking_users_by_email(&first.email).await.expect("by e-mail");
+    assert_eq!(shared, vec![first.clone(), second.clone()]);
+    let unknown = porthole_domain::Email::parse("nobody@example.com").expect("valid");
+    assert_eq!(store.tracking_users_by_email(&unknown).await, Ok(Vec::new()));
+
+    let ids =
+        |users: Vec<porthole_domain::TrackingUser>| users.into_iter().map(|u| u.id.to_string()).collect::<Vec<_>>();
+    assert_eq!(store.tracking_users(None, 2).await.map(ids), Ok(vec!["tu_a".to_owned(), "tu_b".to_owned()]));
+    let rest = store.tracking_users(Some(second.id.clone()), 2).await.expect("next page");
+    assert_eq!(rest, vec![third.clone()], "whole users, after the cursor");
+    assert_eq!(store.tracking_users(Some(third.id.clone()), 2).await, Ok(Vec::new()));
+}
+
+/// Users created before the additional-address lookup existed are found by
+/// those addresses once it is migrated in.
+async fn additional_addresses_written_before_the_lookup_are_found(store: Store) {
+    use porthole_migrations::MigratorTrait;
+    porthole_migrations::Migrator::up(store.connection(), Some(1)).await.expect("initial schema only");
+    let insert_user = r#"INSERT INTO tracking_users
+        (id, user_id, first_name, email, additional_emails, role, notifications, display, state, created_at)
+        VALUES ('tu_old', 'old.user', 'Old', 'old@example.com', '["desk@example.com","night@example.com"]',
+                'customer', '{"journey_updated":false,"eta_changed":false,"document_status":false,"periodic_report":null}',
+                '{"doc_center":true,"shipper_info":false,"mbl_number":false}', 'active', '2025-05-01T00:00:00.000000000Z')"#;
+    store.connection().execute_unprepared(insert_user).await.expect("a user of the old schema");
+    store.migrate().await.expect("the rest of the migrations");
+
+    for address in ["desk@example.com", "night@example.com", "old@example.com"] {
+        let email = porthole_domain::Email::parse(address).expect("valid");
+        let found = store.tracking_users_by_email(&email).await.expect("by e-mail");
+        assert_eq!(found.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(), ["tu_old"], "{address}");
+    }
+}
+
+// ---- Credentials ----------------------------------------------------------
+
+fn login_token(digest: &SecretDigest, user: &str, purpose: TokenPurpose, at: &str, lifetime: Duration) -> LoginToken {
+    LoginToken {
+        digest: digest.clone(),
+        tracking_user_id: TrackingUserId::new(user),
+        purpose,
+        created_at: utc(at),
+        expires_at: utc(at) + lifetime,
+    }
+}
+
+fn portal_session(digest: &SecretDigest, user: &str, at: &str, lifetime: Duration) -> PortalSession {
+    PortalSession {
+        digest: digest.clone(),
+        tracking_user_id: TrackingUserId::new(user),
+        created_at: utc(at),
+        expires_at: utc(at) + lifetime,
+    }
+}
+
+async fn seed_user(store: &Store, id: &str, state: porthole_domain::UserState) -> porthole_domain::TrackingUser {
+    seed_parties(store).await;
+    let mut user = tracking_user(id, &format!("user.{id}"), TrackingRole::Customer, &["org_saigon"], &[]);
+    user.state = state;
+    store.insert_tracking_user(&user).await.expect("insert user");
+    user
+}
+
+async fn state_of(store: &Store, id: &TrackingUserId) -> Option<porthole_domain::UserState> {
+    store.tracking_user(id).await.expect("read user").map(|u| u.state)
+}
+
+async fn sessions_live_until_they_expire(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let digest = SecretDigest::of("ps_one");
+    let session = portal_session(&digest, "tu_1", "2025-05-01T08:00:00Z", Duration::hours(12));
+    store.insert_session(&session).await.expect("insert");
+
+    assert_eq!(store.session(&digest, utc("2025-05-01T08:00:00Z")).await, Ok(Some(session.clone())));
+    let last_moment = session.expires_at - Duration::nanoseconds(1);
+    assert_eq!(store.session(&digest, last_moment).await, Ok(Some(session.clone())));
+    assert_eq!(store.session(&digest, session.expires_at).await, Ok(None), "expired at its expiry");
+    assert_eq!(store.session(&digest, utc("2026-01-01T00:00:00Z")).await, Ok(None));
+    assert_eq!(store.session(&SecretDigest::of("ps_other"), utc("2025-05-01T09:00:00Z")).await, Ok(None));
+
+    // A later sign-in clears sessions that have expired, and only those.
+    let later = SecretDigest::of("ps_later");
+    store
+        .insert_session(&portal_session(&later, "tu_1", "2025-05-02T08:00:00Z", Duration::hours(1)))
+        .await
+        .expect("insert");
+    let within = SecretDigest::of("ps_within");
+    store
+        .insert_session(&portal_session(&within, "tu_1", "2025-05-02T08:30:00Z", Duration::hours(1)))
+        .await
+        .expect("insert");
+    assert_eq!(session_rows(&store).await, 2, "the expired session row is gone, the live ones stay");
+
+    store.delete_session(&later).await.expect("delete");
+    assert_eq!(store.session(&later, utc("2025-05-02T08:40:00Z")).await, Ok(None));
+    assert!(store.session(&within, utc("2025-05-02T08:40:00Z")).await.expect("read").is_some());
+    store.delete_session(&later).await.expect("deleting a missing session is fine");
+
+    let orphan =
+        portal_session(&SecretDigest::of("ps_orphan"), "tu_nobody", "2025-05-01T08:00:00Z", Duration::hours(1));
+    assert_eq!(store.insert_session(&orphan).await, Err(RepoError::NotFound));
+    assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Active));
+}
+
+async fn session_rows(store: &Store) -> u64 {
+    porthole_store::entity::portal_session::Entity::find().count(store.connection()).await.expect("count sessions")
+}
+
+async fn disabling_a_user_ends_their_sessions_and_links(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let bystander = tracking_user("tu_2", "bystander", TrackingRole::Customer, &["org_other"], &[]);
+    store.insert_tracking_user(&bystander).await.expect("insert bystander");
+    let now = utc("2025-05-01T09:00:00Z");
+    for (secret, owner) in [("ps_a", "tu_1"), ("ps_b", "tu_1"), ("ps_c", "tu_2")] {
+        let session = portal_session(&SecretDigest::of(secret), owner, "2025-05-01T08:00:00Z", Duration::hours(12));
+        store.insert_session(&session).await.expect("insert session");
+    }
+    let link = SecretDigest::of("pt_link");
+    let token = login_token(&link, "tu_1", TokenPurpose::MagicLink, "2025-05-01T08:55:00Z", Duration::minutes(15));
+    store.insert_login_token(&token).await.expect("insert token");
+
+    store.disable_tracking_user(&user.id).await.expect("disable");
+    assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Disabled));
+    for secret in ["ps_a", "ps_b"] {
+        assert_eq!(store.session(&SecretDigest::of(secret), now).await, Ok(None), "{secret} ended");
+    }
+    assert!(store.session(&SecretDigest::of("ps_c"), now).await.expect("read").is_some(), "others keep theirs");
+    assert_eq!(store.live_login_token(&link, TokenPurpose::MagicLink, now).await, Ok(None));
+
+    let ghost = TrackingUserId::new("tu_ghost");
+    assert_eq!(store.disable_tracking_user(&ghost).await, Err(RepoError::NotFound));
+    assert_eq!(state_of(&store, &bystander.id).await, Some(porthole_domain::UserState::Active));
+}
+
+async fn set_password_activates_and_ends_sessions(store: Store) {
+    let invited = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
+    let mut disabled = tracking_user("tu_2", "disabled.user", TrackingRole::Customer, &["org_saigon"], &[]);
+    disabled.state = porthole_domain::UserState::Disabled;
+    store.insert_tracking_user(&disabled).await.expect("insert");
+    assert_eq!(store.password_hash(&invited.id).await, Ok(None));
+    let session = SecretDigest::of("ps_before");
+    store
+        .insert_session(&portal_session(&session, "tu_1", "2025-05-01T08:00:00Z", Duration::hours(12)))
+        .await
+        .expect("insert");
+
+    store.set_password(&invited.id, "$argon2id$first").await.expect("set");
+    assert_eq!(store.password_hash(&invited.id).await, Ok(Some("$argon2id$first".to_owned())));
+    assert_eq!(state_of(&store, &invited.id).await, Some(porthole_domain::UserState::Active));
+    assert_eq!(store.session(&session, utc("2025-05-01T09:00:00Z")).await, Ok(None), "sessions ended");
+
+    store.set_password(&invited.id, "$argon2id$second").await.expect("set again");
+    assert_eq!(store.password_hash(&invited.id).await, Ok(Some("$argon2id$second".to_owned())));
+    assert_eq!(state_of(&store, &invited.id).await, Some(porthole_domain::UserState::Active));
+
+    store.set_password(&disabled.id, "$argon2id$third").await.expect("set for a disabled user");
+    assert_eq!(state_of(&store, &disabled.id).await, Some(porthole_domain::UserState::Disabled), "stays disabled");
+    assert_eq!(store.password_hash(&disabled.id).await, Ok(Some("$argon2id$third".to_owned())));
+
+    let ghost = TrackingUserId::new("tu_ghost");
+    assert_eq!(store.set_password(&ghost, "$argon2id$x").await, Err(RepoError::NotFound));
+    assert_eq!(store.password_hash(&ghost).await, Ok(None));
+}
+
+async fn login_tokens_are_single_use_and_expire(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let digest = SecretDigest::of("pt_magic");
+    let token = login_token(&digest, "tu_1", TokenPurpose::MagicLink, "2025-05-01T08:00:00Z", Duration::minutes(15));
+    store.insert_login_token(&token).await.expect("insert");
+    let during = utc("2025-05-01T08:10:00Z");
+
+    assert_eq!(store.live_login_token(&digest, TokenPurpose::MagicLink, during).await, Ok(Some(user.id.clone())));
+    assert_eq!(
+        store.live_login_token(&digest, TokenPurpose::MagicLink, during).await,
+        Ok(Some(user.id.clone())),
+        "looking does not use it"
+    );
+    assert_eq!(store.live_login_token(&digest, TokenPurpose::PasswordSetup, during).await, Ok(None), "wrong purpose");
+    assert_eq!(
+        store.consume_login_token(&digest, TokenPurpose::PasswordSetup, during).await,
+        Ok(None),
+        "wrong purpose"
+    );
+    assert_eq!(store.live_login_token(&digest, TokenPurpose::MagicLink, token.expires_at).await, Ok(None), "expired");
+    assert_eq!(
+        store.consume_login_token(&digest, TokenPurpose::MagicLink, token.expires_at).await,
+        Ok(None),
+        "expired"
+    );
+
+    assert_eq!(store.consume_login_token(&digest, TokenPurpose::MagicLink, during).await, Ok(Some(user.id.clone())));
+    assert_eq!(store.consume_login_token(&digest, TokenPurpose::MagicLink, during).await, Ok(None), "single use");
+    assert_eq!(store.live_login_token(&digest, TokenPurpose::MagicLink, during).await, Ok(None));
+
+    let unknown = SecretDigest::of("pt_unknown");
+    assert_eq!(store.consume_login_token(&unknown, TokenPurpose::MagicLink, during).await, Ok(None));
+    let orphan =
+        login_token(&unknown, "tu_nobody", TokenPurpose::MagicLink, "2025-05-01T08:00:00Z", Duration::minutes(15));
+    assert_eq!(store.insert_login_token(&orphan).await, Err(RepoError::NotFound));
+}
+
+async fn a_new_setup_token_kills_the_old_one(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
+    let first = SecretDigest::of("pt_setup_1");
+    let second = SecretDigest::of("pt_setup_2");
+    let magic = SecretDigest::of("pt_magic");
+    let day = Duration::hours(24);
+    store
+        .insert_login_token(&login_token(&first, "tu_1", TokenPurpose::PasswordSetup, "2025-05-01T08:00:00Z", day))
+        .await
+        .expect("first");
+    store
+        .insert_login_token(&login_token(
+            &magic,
+            "tu_1",
+            TokenPurpose::MagicLink,
+            "2025-05-01T08:30:00Z",
+            Duration::minutes(15),
+        ))
+        .await
+        .expect("magic");
+    store
+        .insert_login_token(&login_token(&second, "tu_1", TokenPurpose::PasswordSetup, "2025-05-01T08:35:00Z", day))
+        .await
+        .expect("second");
+
+    let now = utc("2025-05-01T08:40:00Z");
+    assert_eq!(
+        store.live_login_token(&first, TokenPurpose::PasswordSetup, now).await,
+        Ok(None),
+        "resend kills the old link"
+    );
+    assert_eq!(store.consume_login_token(&first, TokenPurpose::PasswordSetup, now).await, Ok(None));
+    assert_eq!(store.live_login_token(&second, TokenPurpose::PasswordSetup, now).await, Ok(Some(user.id.clone())));
+    assert_eq!(
+        store.live_login_token(&magic, TokenPurpose::MagicLink, now).await,
+        Ok(Some(user.id.clone())),
+        "other purposes live on"
+    );
+}
+
+async fn concurrent_setup_resends_leave_one_live_link(store: Store) {
+    const RESENDS: usize = 8;
+    seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
+    let start = Arc::new(tokio::sync::Barrier::new(RESENDS));
+    let mut resends = tokio::task::JoinSet::new();
+    for n in 0..RESENDS {
+        let (store, start) = (store.clone(), Arc::clone(&start));
+        resends.spawn(async move {
+            let digest = SecretDigest::of(&format!("pt_resend_{n}"));
+            let token =
+                login_token(&digest, "tu_1", TokenPurpose::PasswordSetup, "2025-05-01T08:00:00Z", Duration::hours(24));
+            start.wait().await;
+            store.insert_login_token(&token).await.expect("insert");
+            digest
+        });
+    }
+    let mut digests = Vec::new();
+    while let Some(joined) = resends.join_next().await {
+        digests.push(joined.expect("resend finished"));
+    }
+    let now = utc("2025-05-01T09:00:00Z");
+    let mut live = 0;
+    for digest in &digests {
+        if store.live_login_token(digest, TokenPurpose::PasswordSetup, now).await.expect("read").is_some() {
+            live += 1;
+        }
+    }
+    assert_eq!(live, 1, "only the last resend's link lives");
+}
+
+async fn concurrent_consumers_of_a_token_get_one_winner(store: Store) {
+    const CONSUMERS: usize = 8;
+    const TOKENS: usize = 5;
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let now = utc("2025-05-01T08:05:00Z");
+    for round in 0..TOKENS {
+        let digest = SecretDigest::of(&format!("pt_race_{round}"));
+        let token =
+            login_token(&digest, "tu_1", TokenPurpose::MagicLink, "2025-05-01T08:00:00Z", Duration::minutes(15));
+        store.insert_login_token(&token).await.expect("insert");
+        let start = Arc::new(tokio::sync::Barrier::new(CONSUMERS));
+        let mut racers = tokio::task::JoinSet::new();
+        for _ in 0..CONSUMERS {
+            let (store, digest, start) = (store.clone(), digest.clone(), Arc::clone(&start));
+            racers.spawn(async move {
+                start.wait().await;
+                store.consume_login_token(&digest, TokenPurpose::MagicLink, now).await
+            });
+        }
+        let mut winners = Vec::new();
+        while let Some(joined) = racers.join_next().await {
+            if let Some(user) = joined.expect("racer finished").expect("consume answered") {
+                winners.push(user);
+            }
+        }
+        assert_eq!(winners, vec![user.id.clone()], "round {round}: exactly one winner");
+    }
+}
+
+async fn complete_password_setup_uses_the_token_and_sets_the_password(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
+    let setup = SecretDigest::of("pt_setup");
+    let token = login_token(&setup, "tu_1", TokenPurpose::PasswordSetup, "2025-05-01T08:00:00Z", Duration::hours(24));
+    store.insert_login_token(&token).await.expect("insert");
+    let session = SecretDigest::of("ps_old");
+    store
+        .insert_session(&portal_session(&session, "tu_1", "2025-05-01T08:00:00Z", Duration::hours(12)))
+        .await
+        .expect("insert");
+    let magic = SecretDigest::of("pt_magic");
+    store
+        .insert_login_token(&login_token(
+            &magic,
+            "tu_1",
+            TokenPurpose::MagicLink,
+            "2025-05-01T08:00:00Z",
+            Duration::minutes(15),
+        ))
+        .await
+        .expect("insert");
+
+    let now = utc("2025-05-01T08:05:00Z");
+    assert_eq!(
+        store.complete_password_setup(&magic, "$argon2id$wrong", now).await,
+        Ok(None),
+        "a magic link sets nothing"
+    );
+    assert_eq!(store.complete_password_setup(&setup, "$argon2id$late", token.expires_at).await, Ok(None), "expired");
+    assert_eq!(store.password_hash(&user.id).await, Ok(None), "nothing written for a dead token");
+    assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Invited));
+    assert!(store.live_login_token(&magic, TokenPurpose::MagicLink, now).await.expect("read").is_some(), "not used up");
+
+    assert_eq!(store.complete_password_setup(&setup, "$argon2id$chosen", now).await, Ok(Some(user.id.clone())));
+    assert_eq!(store.password_hash(&user.id).await, Ok(Some("$argon2id$chosen".to_owned())));
+    assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Active));
+    assert_eq!(store.session(&session, now).await, Ok(None), "sessions ended");
+
+    assert_eq!(store.complete_password_setup(&setup, "$argon2id$again", now).await, Ok(None), "single use");
+    assert_eq!(store.password_hash(&user.id).await, Ok(Some("$argon2id$chosen".to_owned())));
+}
+
+// ---- Shipments in a viewer's scope ------------------------------------------
+
+/// Every page of `shipments_in_scope` for one scope and filter, in order.
+async fn every_page(
+    store: &Store,
+    scope: &ViewerScope,
+    status: Option<Status>,
+    search: Option<&str>,
+    page_size: u64,
+    total: usize,
+) -> Vec<ShipmentSummary> {
+    let mut served: Vec<ShipmentSummary> = Vec::new();
+    loop {
+        let query = ShipmentQuery {
+            status,
+            search: search.map(str::to_owned),
+            before: served.last().map(|s| s.reference.clone()),
+            limit: page_size,
+        };
+        let page = store.shipments_in_scope(scope, &query).await.expect("a page");
+        assert!(page.len() as u64 <= page_size, "a page holds at most its limit");
+        let last_page = (page.len() as u64) < page_size;
+        served.extend(page);
+        assert!(served.len() <= total, "paging never ends: {scope:?}");
+        if last_page {
+            return served;
+        }
+    }
+}
+
+fn ids_of<'a>(selected: impl Iterator<Item = &'a GeneratedShipment>) -> BTreeSet<&'a str> {
+    selected.map(|s| s.shipment.id.as_str()).collect()
+}
+
+fn matches_search(shipment: &porthole_domain::Shipment, search: &str) -> bool {
+    shipment.reference.as_str().to_uppercase().starts_with(search)
+        || shipment.hbl_no.as_deref().is_some_and(|hbl| hbl.to_uppercase().starts_with(search))
+        || shipment.containers.iter().any(|c| c.number.as_str().starts_with(search))
+}
+
+/// Searches that must be taken literally, or that start nothing, or many.
+const LITERAL_SEARCHES: &[&str] = &["SH_", "S%", "%", "_", "SHP/", "ZZZ", "MSKU", "HB"];
+
+/// Searches worth asking for a user: starts of references, HBL numbers and
+/// container numbers (any length, whole ones included) of shipments the
+/// user sees and of any shipment, plus two of [`LITERAL_SEARCHES`].
+fn searches(rng: &mut StdRng, visible: &[&GeneratedShipment], all: &[&GeneratedShipment]) -> Vec<String> {
+    let start_of = |rng: &mut StdRng, text: &str| {
+        let length = rng.random_range(1..=text.chars().count());
+        text.chars().take(length).collect::<String>().to_uppercase()
+    };
+    let mut searches: Vec<String> =
+        (0..2).map(|_| LITERAL_SEARCHES[rng.random_range(0..LITERAL_SEARCHES.len())].to_owned()).collect();
+    let anyone = &all[rng.random_range(0..all.len())].shipment;
+    searches.push(start_of(rng, anyone.reference.as_str()));
+    let seen = if visible.is_empty() { anyone } else { &visible[rng.random_range(0..visible.len())].shipment };
+    searches.push(start_of(rng, seen.reference.as_str()));
+    if let Some(hbl) = seen.hbl_no.as_deref().filter(|h| !h.trim().is_empty()) {
+        searches.push(start_of(rng, hbl));
+    }
+    if let Some(container) = seen.containers.first() {
+        searches.push(container.number.as_str().to_owned());
+        searches.push(start_of(rng, container.number.as_str()));
+    }
+    searches.sort();
+    searches.dedup();
+    searches
+}
+
+fn check_served(
+    served: &[ShipmentSummary],
+    expected: &BTreeSet<&str>,
+    audiences: &HashMap<&str, &ShipmentAudience>,
+    what: &str,
+) {
+    for pair in served.windows(2) {
+        assert!(
+            pair[0].reference > pair[1].reference,
+            "{what}: references strictly descending, so no repeats: {pair:?}"
+        );
+    }
+    let served_ids: BTreeSet<&str> = served.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(served_ids.len(), served.len(), "{what}: no shipment twice");
+    assert_eq!(&served_ids, expected, "{what}");
+    for summary in served {
+        assert_eq!(Some(&&summary.audience), audiences.get(summary.id.as_str()), "{what}: facts of {}", summary.id);
+    }
+}
+
+/// Stores a generated world through the ports, as staff would.
+async fn insert_world(store: &Store, world: &World) {
+    for org in &world.organizations {
+        store.insert_organization(org).await.expect("insert organization");
+    }
+    for master in &world.masters {
+        store.insert_master(master).await.expect("insert master");
+    }
+    for generated in &world.shipments {
+        store.upsert_shipment(&generated.shipment).await.expect("upsert shipment");
+        if !generated.events.is_empty() {
+            store.append_events(&generated.shipment.id, &generated.events).await.expect("append events");
+        }
+    }
+    for user in &world.users {
+        store.insert_tracking_user(user).await.expect("insert user");
+    }
+}
+
+/// Checks one user's pages, unfiltered and filtered, against the rule
+/// applied in memory to `shipments`. Returns whether the user sees anything.
+async fn check_user(
+    store: &Store,
+    seed: u64,
+    user: &porthole_domain::TrackingUser,
+    organizations: &[porthole_domain::Organization],
+    shipments: &[&GeneratedShipment],
+) -> bool {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let audiences: HashMap<&str, &ShipmentAudience> =
+        shipments.iter().map(|s| (s.shipment.id.as_str(), &s.audience)).collect();
+    let total = shipments.len();
+    let scope = scope_of(user, organizations);
+    let visible: Vec<&GeneratedShipment> =
+        shipments.iter().copied().filter(|s| visible_to(user, organizations, &s.audience).is_some()).collect();
+    let page_size = rng.random_range(1..=4);
+    let what = |filter: &str| format!("seed {seed:#x}, user {} ({:?}), {filter}", user.id, user.role);
+
+    let served = every_page(store, &scope, None, None, page_size, total).await;
+    check_served(&served, &ids_of(visible.iter().copied()), &audiences, &what("no filter"));
+
+    for _ in 0..2 {
+        let status = Status::ALL[rng.random_range(0..Status::ALL.len())];
+        let served = every_page(store, &scope, Some(status), None, page_size, total).await;
+        let expected = ids_of(visible.iter().copied().filter(|s| s.audience.status == status));
+        check_served(&served, &expected, &audiences, &what(&format!("status {status:?}")));
+    }
+    for search in searches(&mut rng, &visible, shipments) {
+        let served = every_page(store, &scope, None, Some(&search), page_size, total).await;
+        let expected = ids_of(visible.iter().copied().filter(|s| matches_search(&s.shipment, &search)));
+        check_served(&served, &expected, &audiences, &what(&format!("search {search:?}")));
+    }
+    let status = Status::ALL[rng.random_range(0..Status::ALL.len())];
+    let search = "SHP";
+    let served = every_page(store, &scope, Some(status), Some(search), page_size, total).await;
+    let expected =
+        ids_of(visible.iter().copied().filter(|s| s.audience.status == status && matches_search(&s.shipment, search)));
+    check_served(&served, &expected, &audiences, &what(&format!("status {status:?} and search {search:?}")));
+    !visible.is_empty()
+}
+
+/// The proof that the scoped query is the visibility rule: over random
+/// worlds sharing one database, every user's pages hold exactly the
+/// shipments `visible_to` allows (judged over every shipment of every
+/// world), in strictly descending reference order with no repeats; the
+/// same holds under status filters and searches, against the same filter
+/// applied in memory. Worlds are written, and users checked, side by side.
+async fn shipments_in_scope_serve_exactly_what_the_rule_allows(store: Store) {
+    const WORLDS: u64 = 20;
+    const BASE_SEED: u64 = 0x5eed_0000;
+    let worlds: Arc<Vec<(u64, World)>> =
+        Arc::new((0..WORLDS).map(|n| (BASE_SEED + n, World::generate(n, BASE_SEED + n))).collect());
+
+    let mut writers = tokio::task::JoinSet::new();
+    for index in 0..worlds.len() {
+        let (store, worlds) = (store.clone(), Arc::clone(&worlds));
+        writers.spawn(async move { insert_world(&store, &worlds[index].1).await });
+    }
+    while let Some(joined) = writers.join_next().await {
+        if let Err(failure) = joined {
+            std::panic::resume_unwind(failure.into_panic());
+        }
+    }
+
+    let mut checkers = tokio::task::JoinSet::new();
+    for index in 0..worlds.len() {
+        let (store, worlds) = (store.clone(), Arc::clone(&worlds));
+        checkers.spawn(async move {
+            let organizations: Vec<_> = worlds.iter().flat_map(|(_, w)| w.organizations.iter().cloned()).collect();
+            let shipments: Vec<&GeneratedShipment> = worlds.iter().flat_map(|(_, w)| w.shipments.iter()).collect();
+            let (seed, world) = &worlds[index];
+            let mut seeing_something = 0;
+            for (n, user) in (0..).zip(&world.users) {
+                let user_seed = seed.wrapping_mul(31).wrapping_add(n);
+                if check_user(&store, user_seed, user, &organizations, &shipments).await {
+                    seeing_something += 1;
+                }
+            }
+            seeing_something
+        });
+    }
+    let mut users_seeing_something = 0;
+    while let Some(joined) = checkers.join_next().await {
+        match joined {
+            Ok(count) => users_seeing_something += count,
+            Err(failure) => std::panic::resume_unwind(failure.into_panic()),
+        }
+    }
+    // The worlds must exercise the rule, not just agree on empty sets.
+    let users: usize = worlds.iter().map(|(_, w)| w.users.len()).sum();
+    assert!(users_seeing_something * 3 >= users, "{users_seeing_something} of {users} users see something");
+}
+
+async fn shipment_summaries_walk_every_shipment_in_id_order(store: Store) {
+    let world = World::generate(0, 0x5eed_1111);
+    insert_world(&store, &world).await;
+    let mut walked: Vec<ShipmentSummary> = Vec::new();
+    loop {
+        let page = store.shipment_summaries(walked.last().map(|s| s.id.clone()), 7).await.expect("a page");
+        if page.is_empty() {
+            break;
+        }
+        walked.extend(page);
+        assert!(walked.len() <= world.shipments.len(), "the walk ends");
+    }
+    let mut expected: Vec<&GeneratedShipment> = world.shipments.iter().collect();
+    expected.sort_by(|a, b| a.shipment.id.cmp(&b.shipment.id));
+    assert_eq!(walked.len(), expected.len());
+    for (summary, generated) in walked.iter().zip(expected) {
+        let record = store.shipment_record(&summary.id).await.expect("load").expect("exists");
+        let state = record.viewer_state();
+        assert_eq!(summary.id, generated.shipment.id);
+        assert_eq!(summary.reference, generated.shipment.reference);
+        assert_eq!(summary.audience, generated.audience, "{}", summary.id);
+        assert_eq!((&summary.pol, &summary.pod), (&generated.shipment.pol, &generated.shipment.pod));
+        assert_eq!(summary.dates, Dates { etd: state.etd, eta: state.eta, atd: state.atd, ata: state.ata });
+    }
+}
+
+/// A scope that admits nothing never reaches the database: it answers even
+/// with the pool closed.
+#[tokio::test]
+async fn an_empty_scope_is_answered_without_the_database() {
+    let store = Store::connect("sqlite::memory:").await.expect("connect");
+    store.migrate().await.expect("migrate");
+    store.connection().clone().close().await.expect("close");
+    let query = ShipmentQuery { status: None, search: None, before: None, limit: 10 };
+    assert_eq!(store.shipments_in_scope(&ViewerScope::Nothing, &query).await, Ok(Vec::new()));
+    let agent_without_customers = ViewerScope::Parties {
+        role: TrackingRole::OverseasAgent,
+        organization_ids: vec![org_id("org_agent")],
+        agent_customer_ids: Vec::new(),
+    };
+    assert_eq!(store.shipments_in_scope(&agent_without_customers, &query).await, Ok(Vec::new()));
+    let customer = ViewerScope::Parties {
+        role: TrackingRole::Customer,
+        organization_ids: vec![org_id("org_saigon")],
+        agent_customer_ids: Vec::new(),
+    };
+    assert!(
+        matches!(store.shipments_in_scope(&customer, &query).await, Err(RepoError::Unavailable(_))),
+        "a real scope does ask the closed pool"
+    );
 }

@@ -3,11 +3,14 @@
 //! for why), converted to and from chrono in [`crate::codec`].
 
 pub mod api_key;
+pub mod login_token;
 pub mod master;
 pub mod organization;
+pub mod portal_session;
 pub mod shipment;
 pub mod shipment_container;
 pub mod tracking_event;
 pub mod tracking_user;
+pub mod tracking_user_additional_email;
 pub mod tracking_user_agent_customer;
 pub mod tracking_user_organization;

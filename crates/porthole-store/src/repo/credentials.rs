@@ -1,54 +1,250 @@
+//! Passwords, one-time sign-in tokens and portal sessions.
+//!
+//! Liveness is decided by comparing stored RFC 3339 text with `now` written
+//! the same way (`utc_text`: UTC, fixed width), so the database compares
+//! times by comparing text, on both backends.
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_app::ports::{CredentialRepository, LoginToken, PortalSession, RepoError, RepoResult, TokenPurpose};
 use porthole_app::secret::SecretDigest;
-use porthole_domain::TrackingUserId;
+use porthole_domain::{TrackingUserId, UserState};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
 
+use super::finish;
 use crate::Store;
+use crate::codec::{login_token_row, portal_session_of, portal_session_row, utc_text};
+use crate::entity::{login_token, portal_session, tracking_user};
+use crate::error::{unavailable, write_error};
 
-// PENDING(store): replaced by the real implementation.
 #[async_trait]
 impl CredentialRepository for Store {
-    async fn password_hash(&self, _id: &TrackingUserId) -> RepoResult<Option<String>> {
-        Err(RepoError::Unavailable("pending".into()))
+    async fn password_hash(&self, id: &TrackingUserId) -> RepoResult<Option<String>> {
+        let hash = tracking_user::Entity::find_by_id(id.as_str())
+            .select_only()
+            .column(tracking_user::Column::PasswordHash)
+            .into_tuple::<Option<String>>()
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(hash.flatten())
     }
-    async fn set_password(&self, _id: &TrackingUserId, _hash: &str) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn set_password(&self, id: &TrackingUserId, hash: &str) -> RepoResult<()> {
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = store_password(&txn, id, hash).await;
+        finish(txn, result).await
     }
-    async fn insert_login_token(&self, _token: &LoginToken) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    /// Also drops the user's tokens that are already dead, so the table
+    /// holds a handful of rows per user rather than every link ever sent.
+    async fn insert_login_token(&self, token: &LoginToken) -> RepoResult<()> {
+        let user = token.tracking_user_id.as_str();
+        let now = utc_text(&token.created_at);
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            // Two resends at once must still leave one live setup link. On
+            // PostgreSQL the user's row lock queues them, so the second
+            // sees the first's token; SQLite's write lock already does.
+            tracking_user::Entity::find_by_id(user)
+                .select_only()
+                .column(tracking_user::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<String>()
+                .one(&txn)
+                .await
+                .map_err(unavailable)?;
+            let mut superseded = Condition::any()
+                .add(login_token::Column::UsedAt.is_not_null())
+                .add(login_token::Column::ExpiresAt.lte(now.as_str()));
+            if token.purpose == TokenPurpose::PasswordSetup {
+                // Resending the setup mail kills the link sent before.
+                superseded = superseded.add(login_token::Column::Purpose.eq(TokenPurpose::PasswordSetup.as_str()));
+            }
+            login_token::Entity::delete_many()
+                .filter(login_token::Column::TrackingUserId.eq(user))
+                .filter(superseded)
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            login_token::Entity::insert(login_token_row(token).into_active_model())
+                .exec_without_returning(&txn)
+                .await
+                .map(drop)
+                .map_err(|e| write_error(e, &[]))
+        }
+        .await;
+        finish(txn, result).await
     }
+
     async fn live_login_token(
         &self,
-        _digest: &SecretDigest,
-        _purpose: TokenPurpose,
-        _now: DateTime<Utc>,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
     ) -> RepoResult<Option<TrackingUserId>> {
-        Err(RepoError::Unavailable("pending".into()))
+        let user = login_token::Entity::find()
+            .select_only()
+            .column(login_token::Column::TrackingUserId)
+            .filter(live_token(digest, purpose, now))
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(user.map(TrackingUserId::new))
     }
+
     async fn consume_login_token(
         &self,
-        _digest: &SecretDigest,
-        _purpose: TokenPurpose,
-        _now: DateTime<Utc>,
+        digest: &SecretDigest,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
     ) -> RepoResult<Option<TrackingUserId>> {
-        Err(RepoError::Unavailable("pending".into()))
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = consume(&txn, digest, purpose, now).await;
+        finish(txn, result).await
     }
+
     async fn complete_password_setup(
         &self,
-        _digest: &SecretDigest,
-        _hash: &str,
-        _now: DateTime<Utc>,
+        digest: &SecretDigest,
+        hash: &str,
+        now: DateTime<Utc>,
     ) -> RepoResult<Option<TrackingUserId>> {
-        Err(RepoError::Unavailable("pending".into()))
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let Some(user) = consume(&txn, digest, TokenPurpose::PasswordSetup, now).await? else {
+                return Ok(None);
+            };
+            store_password(&txn, &user, hash).await?;
+            Ok(Some(user))
+        }
+        .await;
+        finish(txn, result).await
     }
-    async fn insert_session(&self, _session: &PortalSession) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    /// Also ends the user's sessions that have already expired, which
+    /// nothing else would ever delete.
+    async fn insert_session(&self, session: &PortalSession) -> RepoResult<()> {
+        let now = utc_text(&session.created_at);
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            portal_session::Entity::delete_many()
+                .filter(portal_session::Column::TrackingUserId.eq(session.tracking_user_id.as_str()))
+                .filter(portal_session::Column::ExpiresAt.lte(now.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            portal_session::Entity::insert(portal_session_row(session).into_active_model())
+                .exec_without_returning(&txn)
+                .await
+                .map(drop)
+                .map_err(|e| write_error(e, &[]))
+        }
+        .await;
+        finish(txn, result).await
     }
-    async fn session(&self, _digest: &SecretDigest, _now: DateTime<Utc>) -> RepoResult<Option<PortalSession>> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<PortalSession>> {
+        let row = portal_session::Entity::find_by_id(digest.as_str())
+            .filter(portal_session::Column::ExpiresAt.gt(utc_text(&now)))
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(portal_session_of).transpose()?)
     }
-    async fn delete_session(&self, _digest: &SecretDigest) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn delete_session(&self, digest: &SecretDigest) -> RepoResult<()> {
+        portal_session::Entity::delete_many()
+            .filter(portal_session::Column::Digest.eq(digest.as_str()))
+            .exec(&self.db)
+            .await
+            .map(drop)
+            .map_err(unavailable)
     }
+}
+
+/// A token of this digest and purpose that is unused and not yet expired.
+fn live_token(digest: &SecretDigest, purpose: TokenPurpose, now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(login_token::Column::Digest.eq(digest.as_str()))
+        .add(login_token::Column::Purpose.eq(purpose.as_str()))
+        .add(login_token::Column::UsedAt.is_null())
+        .add(login_token::Column::ExpiresAt.gt(utc_text(&now)))
+}
+
+/// Marks the token used if it is live, and names its user.
+///
+/// One conditional UPDATE decides: of concurrent callers only the one whose
+/// UPDATE changed the row gets the user. SQLite serializes writers; on
+/// PostgreSQL a second UPDATE waits for the first's row lock and then
+/// re-checks `used_at IS NULL`, which no longer holds.
+async fn consume(
+    conn: &impl ConnectionTrait,
+    digest: &SecretDigest,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> RepoResult<Option<TrackingUserId>> {
+    let used = login_token::Entity::update_many()
+        .col_expr(login_token::Column::UsedAt, Expr::value(utc_text(&now)))
+        .filter(live_token(digest, purpose, now))
+        .exec(conn)
+        .await
+        .map_err(unavailable)?;
+    if used.rows_affected == 0 {
+        return Ok(None);
+    }
+    let user = login_token::Entity::find_by_id(digest.as_str())
+        .select_only()
+        .column(login_token::Column::TrackingUserId)
+        .into_tuple::<String>()
+        .one(conn)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| RepoError::Unavailable("a token vanished while it was being used".to_owned()))?;
+    Ok(Some(TrackingUserId::new(user)))
+}
+
+/// Stores the hash, activates an invited user (a disabled one stays
+/// disabled) and ends the user's sessions.
+async fn store_password(conn: &impl ConnectionTrait, id: &TrackingUserId, hash: &str) -> RepoResult<()> {
+    let updated = tracking_user::Entity::update_many()
+        .set(tracking_user::ActiveModel { password_hash: Set(Some(hash.to_owned())), ..Default::default() })
+        .filter(tracking_user::Column::Id.eq(id.as_str()))
+        .exec(conn)
+        .await
+        .map_err(unavailable)?;
+    if updated.rows_affected == 0 {
+        return Err(RepoError::NotFound);
+    }
+    tracking_user::Entity::update_many()
+        .set(tracking_user::ActiveModel { state: Set(UserState::Active.as_str().to_owned()), ..Default::default() })
+        .filter(tracking_user::Column::Id.eq(id.as_str()))
+        .filter(tracking_user::Column::State.eq(UserState::Invited.as_str()))
+        .exec(conn)
+        .await
+        .map_err(unavailable)?;
+    end_sessions(conn, id).await
+}
+
+/// Deletes every session of the user.
+pub(super) async fn end_sessions(conn: &impl ConnectionTrait, id: &TrackingUserId) -> RepoResult<()> {
+    portal_session::Entity::delete_many()
+        .filter(portal_session::Column::TrackingUserId.eq(id.as_str()))
+        .exec(conn)
+        .await
+        .map(drop)
+        .map_err(unavailable)
+}
+
+/// Deletes every one-time token of the user, live or not.
+pub(super) async fn forget_login_tokens(conn: &impl ConnectionTrait, id: &TrackingUserId) -> RepoResult<()> {
+    login_token::Entity::delete_many()
+        .filter(login_token::Column::TrackingUserId.eq(id.as_str()))
+        .exec(conn)
+        .await
+        .map(drop)
+        .map_err(unavailable)
 }

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use porthole_app::ports::{OrganizationRepository, RepoError, RepoResult};
 use porthole_domain::{Organization, OrganizationId};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder};
 
 use super::{LOOKUP_CHUNK, finish};
 use crate::Store;
@@ -59,8 +59,13 @@ impl OrganizationRepository for Store {
         }
         Ok(found)
     }
-    // PENDING(store): replaced by the real implementation.
-    async fn all_organizations(&self) -> RepoResult<Vec<porthole_domain::Organization>> {
-        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+
+    async fn all_organizations(&self) -> RepoResult<Vec<Organization>> {
+        let rows = organization::Entity::find()
+            .order_by_asc(organization::Column::Code)
+            .all(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(rows.into_iter().map(organization_of).collect())
     }
 }

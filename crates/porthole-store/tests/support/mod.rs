@@ -4,6 +4,8 @@
 //! database with a random name per test on the server that
 //! `PORTHOLE_TEST_POSTGRES_URL` points to, dropped afterwards.
 
+pub mod world;
+
 use std::collections::BTreeSet;
 use std::future::Future;
 
@@ -26,10 +28,43 @@ where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    run_sqlite_from(Schema::Current, story).await;
+}
+
+/// Runs `story` against a fresh PostgreSQL database, or passes with a note
+/// when no server is configured.
+pub async fn run_postgres<F, Fut>(story: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    run_postgres_from(Schema::Current, story).await;
+}
+
+/// What a fresh database holds before its story starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration applied.
+    Current,
+    /// Nothing at all: the story migrates.
+    Empty,
+}
+
+async fn prepare(store: &Store, schema: Schema) {
+    if schema == Schema::Current {
+        store.migrate().await.expect("migrate");
+    }
+}
+
+pub async fn run_sqlite_from<F, Fut>(schema: Schema, story: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite://{}", dir.path().join("porthole.db").display());
     let store = Store::connect(&url).await.expect("connect to SQLite");
-    store.migrate().await.expect("migrate SQLite");
+    prepare(&store, schema).await;
     let outcome = tokio::spawn(story(store.clone())).await;
     store.connection().clone().close().await.expect("close SQLite pool");
     drop(dir);
@@ -38,9 +73,7 @@ where
     }
 }
 
-/// Runs `story` against a fresh PostgreSQL database, or passes with a note
-/// when no server is configured.
-pub async fn run_postgres<F, Fut>(story: F)
+pub async fn run_postgres_from<F, Fut>(schema: Schema, story: F)
 where
     F: FnOnce(Store) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
@@ -55,7 +88,7 @@ where
 
     let store = Store::connect(&database_url(&admin_url, &name)).await.expect("connect to the test database");
     let outcome = async {
-        store.migrate().await.expect("migrate PostgreSQL");
+        prepare(&store, schema).await;
         tokio::spawn(story(store.clone())).await
     };
     let outcome = outcome.await;
