@@ -94,7 +94,7 @@ impl StaffApi {
 
 // `key` comes first in every operation: an unauthenticated caller is refused
 // before its body is even read, and learns nothing from validation.
-#[OpenApi]
+#[OpenApi(prefix_path = "/v1")]
 impl StaffApi {
     /// Create an organization
     #[oai(

@@ -1,4 +1,4 @@
-//! The JSON the staff API reads and writes, owned by this adapter.
+//! The JSON the APIs read and write, owned by this adapter.
 //!
 //! Request types keep every leaf as the plain string, number or boolean the
 //! caller sent and convert into `porthole_app::input` as they are: parsing
@@ -13,6 +13,12 @@ use poem_openapi::Object;
 use porthole_app::input;
 use porthole_domain as domain;
 use porthole_domain::milestone::{Audience, effective_events};
+
+mod portal;
+mod tracking_users;
+
+pub(crate) use portal::*;
+pub(crate) use tracking_users::*;
 
 // ---- Shared shapes ------------------------------------------------------
 

@@ -7,15 +7,16 @@
 //! whatever went wrong and wherever.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use poem::error::{MethodNotAllowedError, NotFoundError, ReadBodyError, ResponseError};
-use poem::http::{StatusCode, header};
+use poem::http::{HeaderName, HeaderValue, StatusCode, header};
 use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response};
 use poem_openapi::error::{
     AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
 };
 use poem_openapi::payload::Json;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, Registry};
+use poem_openapi::registry::{MetaHeader, MetaMediaType, MetaResponse, MetaResponses, Registry};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use porthole_app::{AppError, FieldError};
@@ -24,7 +25,8 @@ use porthole_app::{AppError, FieldError};
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
 pub(crate) struct ErrorBody {
     /// A stable, machine-readable code: `bad_request`, `invalid_field`,
-    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `unavailable`, …
+    /// `unauthorized`, `invalid_credentials`, `invalid_token`, `forbidden`,
+    /// `not_found`, `conflict`, `rate_limited`, `unavailable`, …
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
@@ -34,17 +36,24 @@ pub(crate) struct ErrorBody {
     pub field: Option<String>,
 }
 
-/// A failure on its way to the client: a status and an [`ErrorBody`].
+/// A failure on its way to the client: a status, an [`ErrorBody`], and
+/// the headers that tell the client what to do next.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{} {}: {}", status.as_u16(), body.error, body.message)]
 pub(crate) struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     fn new(status: StatusCode, code: &str, message: impl Into<String>, field: Option<String>) -> Self {
-        Self { status, body: ErrorBody { error: code.to_owned(), message: message.into(), field } }
+        Self { status, body: ErrorBody { error: code.to_owned(), message: message.into(), field }, headers: Vec::new() }
+    }
+
+    fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// The body could not be read as the operation's JSON: not JSON, the
@@ -54,6 +63,7 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message, field)
     }
 
+    /// No API key, or one nobody issued.
     pub(crate) fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -61,6 +71,38 @@ impl ApiError {
             "a valid API key is required: send Authorization: Bearer KEY",
             None,
         )
+        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+    }
+
+    /// A portal call without a live session: no cookie, or one whose
+    /// session ended (signed out, expired, user disabled, portal off).
+    pub(crate) fn signed_out() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in first: POST /api/portal/v1/session sets the session cookie",
+            None,
+        )
+    }
+
+    /// A password-setup link that is unknown, used or expired: one answer
+    /// for all three, so the link's history stays private.
+    pub(crate) fn invalid_token() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_token", "this link is no longer valid; ask for a new one", None)
+    }
+
+    /// Too many attempts; `Retry-After` says how many seconds to wait.
+    fn rate_limited(retry_after: Duration) -> Self {
+        // Rounded up: a client that waits exactly this long is let in.
+        let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        let seconds = seconds.max(1);
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many attempts; try again in {seconds} seconds"),
+            None,
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
     }
 
     pub(crate) fn not_found() -> Self {
@@ -131,12 +173,7 @@ impl From<AppError> for ApiError {
                 "the login or the password is not right".to_owned(),
                 None,
             ),
-            AppError::RateLimited { retry_after } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!("too many attempts; try again in {} seconds", retry_after.as_secs().max(1)),
-                None,
-            ),
+            AppError::RateLimited { retry_after } => Self::rate_limited(retry_after),
             AppError::Forbidden(reason) => Self::new(StatusCode::FORBIDDEN, "forbidden", reason, None),
             AppError::Unavailable(detail) => {
                 // The detail names storage internals: it goes to the log,
@@ -209,8 +246,8 @@ impl ResponseError for ApiError {
     fn as_response(&self) -> Response {
         let mut response = Json(self.body.clone()).into_response();
         response.set_status(self.status);
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        for (name, value) in &self.headers {
+            response.headers_mut().insert(name.clone(), value.clone());
         }
         response
     }
@@ -231,9 +268,16 @@ pub(crate) mod documented {
     pub const CONFLICT: u16 = 1 << 4;
     pub const INVALID: u16 = 1 << 5;
     pub const UNAVAILABLE: u16 = 1 << 6;
+    pub const SIGNED_OUT: u16 = 1 << 7;
+    pub const INVALID_CREDENTIALS: u16 = 1 << 8;
+    pub const INVALID_TOKEN: u16 = 1 << 9;
+    pub const RATE_LIMITED: u16 = 1 << 10;
     /// What every staff call can meet: no or a bad key, a role without the
     /// permission, storage down.
     pub const STAFF_CALL: u16 = UNAUTHORIZED | FORBIDDEN | UNAVAILABLE;
+    /// What every signed-in portal call can meet: no live session, storage
+    /// down.
+    pub const PORTAL_CALL: u16 = SIGNED_OUT | UNAVAILABLE;
 }
 
 /// The error side of an operation's result. `DOCUMENTED` (bits from
@@ -242,6 +286,14 @@ pub(crate) mod documented {
 /// mapping itself stays in [`ApiError`].
 #[derive(Debug)]
 pub(crate) struct Failure<const DOCUMENTED: u16>(ApiError);
+
+impl<const DOCUMENTED: u16> Failure<DOCUMENTED> {
+    /// A document lists one response per status, so an operation may not
+    /// name two failures that share one (two kinds of 401, say). Checked
+    /// when the operation is compiled.
+    const ONE_RESPONSE_PER_STATUS: () =
+        assert!(statuses_are_distinct(DOCUMENTED), "an operation documents two failures with the same status");
+}
 
 impl<const DOCUMENTED: u16> From<ApiError> for Failure<DOCUMENTED> {
     fn from(error: ApiError) -> Self {
@@ -261,22 +313,58 @@ impl<const DOCUMENTED: u16> From<Failure<DOCUMENTED>> for poem::Error {
     }
 }
 
-const DOCUMENTED_RESPONSES: [(u16, u16, &str); 7] = [
+const DOCUMENTED_RESPONSES: [(u16, u16, &str); 11] = [
     (documented::BAD_REQUEST, 400, "The body is not JSON of the expected shape (`bad_request`)."),
     (documented::UNAUTHORIZED, 401, "No API key, or an unknown one (`unauthorized`)."),
+    (
+        documented::SIGNED_OUT,
+        401,
+        "No session cookie, or one whose session has ended: signed out, expired, user disabled (`unauthorized`).",
+    ),
+    (
+        documented::INVALID_CREDENTIALS,
+        401,
+        "The login or the password is not right (`invalid_credentials`). The same answer for an unknown login, a \
+         wrong password and a user who may not sign in.",
+    ),
+    (documented::INVALID_TOKEN, 401, "The link is unknown, already used or expired (`invalid_token`)."),
     (documented::FORBIDDEN, 403, "The key's role may not do this (`forbidden`)."),
     (documented::NOT_FOUND, 404, "No such resource (`not_found`)."),
     (documented::CONFLICT, 409, "A unique field is already taken (`conflict`, with `field`)."),
     (documented::INVALID, 422, "A field holds a value that is not allowed (`invalid_field`, with `field`)."),
+    (
+        documented::RATE_LIMITED,
+        429,
+        "Too many attempts for this account or from this address (`rate_limited`); retry after the seconds in \
+         `Retry-After`.",
+    ),
     (documented::UNAVAILABLE, 503, "Storage is unavailable; nothing was changed (`unavailable`)."),
 ];
 
+const fn statuses_are_distinct(documented: u16) -> bool {
+    let mut i = 0;
+    while i < DOCUMENTED_RESPONSES.len() {
+        let mut j = i + 1;
+        while j < DOCUMENTED_RESPONSES.len() {
+            let (bit_i, status_i, _) = DOCUMENTED_RESPONSES[i];
+            let (bit_j, status_j, _) = DOCUMENTED_RESPONSES[j];
+            if documented & bit_i != 0 && documented & bit_j != 0 && status_i == status_j {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
 impl<const DOCUMENTED: u16> ApiResponse for Failure<DOCUMENTED> {
     fn meta() -> MetaResponses {
+        let () = Self::ONE_RESPONSE_PER_STATUS;
         let responses = DOCUMENTED_RESPONSES
             .iter()
             .filter(|(bit, _, _)| DOCUMENTED & bit != 0)
-            .map(|(_, status, description)| MetaResponse {
+            .map(|(bit, status, description)| MetaResponse {
                 description,
                 status: Some(*status),
                 status_range: None,
@@ -284,7 +372,7 @@ impl<const DOCUMENTED: u16> ApiResponse for Failure<DOCUMENTED> {
                     content_type: "application/json; charset=utf-8",
                     schema: ErrorBody::schema_ref(),
                 }],
-                headers: Vec::new(),
+                headers: if *bit == documented::RATE_LIMITED { vec![retry_after_header()] } else { Vec::new() },
             })
             .collect();
         MetaResponses { responses }
@@ -292,6 +380,16 @@ impl<const DOCUMENTED: u16> ApiResponse for Failure<DOCUMENTED> {
 
     fn register(registry: &mut Registry) {
         ErrorBody::register(registry);
+    }
+}
+
+fn retry_after_header() -> MetaHeader {
+    MetaHeader {
+        name: "Retry-After".to_owned(),
+        description: Some("Seconds to wait before trying again.".to_owned()),
+        required: true,
+        deprecated: false,
+        schema: u64::schema_ref(),
     }
 }
 
@@ -352,6 +450,35 @@ mod tests {
             assert_eq!(body.error, code);
             assert_eq!(body.field.as_deref(), field, "{code}");
         }
+    }
+
+    #[test]
+    fn a_rate_limit_says_when_to_retry_rounded_up() {
+        let retry_after = |wait: Duration| {
+            let response = ApiError::from(AppError::RateLimited { retry_after: wait }).into_response();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            response.headers().get(header::RETRY_AFTER).and_then(|value| value.to_str().ok()).map(str::to_owned)
+        };
+        assert_eq!(retry_after(Duration::from_millis(1200)).as_deref(), Some("2"));
+        assert_eq!(retry_after(Duration::from_secs(30)).as_deref(), Some("30"));
+        assert_eq!(retry_after(Duration::ZERO).as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn only_the_api_key_refusal_asks_for_a_bearer_token() {
+        let challenge = |error: ApiError| error.into_response().headers().get(header::WWW_AUTHENTICATE).cloned();
+        assert_eq!(challenge(ApiError::unauthorized()), Some(HeaderValue::from_static("Bearer")));
+        assert_eq!(challenge(ApiError::signed_out()), None);
+        assert_eq!(challenge(AppError::InvalidCredentials.into()), None);
+    }
+
+    #[test]
+    fn an_operation_may_not_document_two_failures_with_one_status() {
+        use documented::*;
+        assert!(statuses_are_distinct(STAFF_CALL | BAD_REQUEST | NOT_FOUND | CONFLICT | INVALID));
+        assert!(statuses_are_distinct(BAD_REQUEST | INVALID_CREDENTIALS | RATE_LIMITED | UNAVAILABLE));
+        assert!(!statuses_are_distinct(PORTAL_CALL | INVALID_TOKEN));
+        assert!(!statuses_are_distinct(UNAUTHORIZED | SIGNED_OUT));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Porthole's HTTP adapter: the staff JSON API with its OpenAPI document,
-//! the probes, and (later) the portal pages, as one poem endpoint.
+//! Porthole's HTTP adapter: the staff and portal JSON APIs with their
+//! OpenAPI document, the probes, and the portal pages, as one poem endpoint.
 //!
 //! This crate only translates: HTTP in, `porthole_app` use-case calls, HTTP
 //! out. It owns its request and response types, so the JSON contract can
@@ -13,13 +13,18 @@ mod dto;
 mod error;
 mod middleware;
 mod pages;
+mod portal;
+mod session_cookie;
 mod site;
+mod tracking_users;
 
 use poem::endpoint::BoxEndpoint;
 use poem::middleware::CatchPanic;
 use poem::{EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 use porthole_app::Porthole;
+
+use crate::session_cookie::SessionCookies;
 
 /// What the HTTP adapter needs from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,28 +37,38 @@ pub struct HttpSettings {
 /// The whole site as one endpoint:
 ///
 /// - `/api/v1/…`: the staff JSON API (bearer API key);
-/// - `/api/openapi.json` and `/api/docs`: its OpenAPI document and Swagger UI;
+/// - `/api/portal/v1/…`: the portal JSON API (session cookie);
+/// - `/api/openapi.json` and `/api/docs`: their one OpenAPI document and
+///   Swagger UI;
 /// - `/healthz`, `/readyz`: liveness and readiness;
-/// - `/` and `/portal/login`: the way into the portal.
+/// - `/` and `/portal/…`: the portal's pages.
 ///
 /// Every response carries the security headers and is logged; under `/api`
 /// every failure is JSON.
 pub fn routes(app: Porthole, settings: HttpSettings) -> BoxEndpoint<'static> {
-    let service = OpenApiService::new(api::StaffApi::new(app.clone()), "Porthole API", env!("CARGO_PKG_VERSION"))
+    let apis = (
+        api::StaffApi::new(app.clone()),
+        tracking_users::TrackingUserApi::new(app.clone()),
+        portal::PortalApi::new(app.clone(), SessionCookies::for_site(&settings)),
+    );
+    let service = OpenApiService::new(apis, "Porthole API", env!("CARGO_PKG_VERSION"))
         .description(
-            "Staff and integration API of Porthole. Send `Authorization: Bearer KEY` with a key from \
-             `porthole api-key create`. Errors are JSON `{\"error\": CODE, \"message\": TEXT, \"field\": FIELD}`, \
-             `field` naming the refused input where one is to blame.",
+            "Staff and integrations use `/api/v1`: send `Authorization: Bearer KEY` with a key from \
+             `porthole api-key create`. Tracking users use `/api/portal/v1`: `POST /api/portal/v1/session` sets \
+             the `porthole_session` cookie that the other portal calls need. Errors are JSON \
+             `{\"error\": CODE, \"message\": TEXT, \"field\": FIELD}`, `field` naming the refused input where \
+             one is to blame.",
         )
         .server(settings.public_url.trim_end_matches('/').to_owned())
-        .url_prefix("/api/v1");
+        .url_prefix("/api");
     let spec = service.spec_endpoint();
     let swagger = docs::swagger_page(service.swagger_ui_html());
 
+    // The document and the UI are matched before the service's routes.
     let api = Route::new()
-        .nest("/v1", service)
         .at("/openapi.json", get(spec))
         .at("/docs", get(swagger))
+        .nest("/", service)
         .around(error::json_only);
 
     Route::new()

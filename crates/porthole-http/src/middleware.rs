@@ -15,26 +15,68 @@ use crate::error::ApiError;
 pub(crate) const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// One line per request: method, path, status, latency. Never headers
-/// (they carry API keys and cookies) and never the query string (login and
-/// password-setup tokens travel there).
+/// One line per request: method, path, query, status, latency. Never
+/// headers (they carry API keys and cookies), and never a secret that
+/// travels in the address: share-link tokens in `/t/…` paths and
+/// `token=` values in query strings (sign-in and password-setup links)
+/// are replaced by a placeholder.
 pub(crate) async fn log_requests<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::Result<Response> {
     let method = request.method().clone();
     let path = loggable_path(request.uri().path());
+    let query = request.uri().query().map(loggable_query).unwrap_or_default();
     let started = Instant::now();
     let response = match endpoint.call(request).await {
         Ok(output) => output.into_response(),
         Err(error) => error.into_response(),
     };
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    tracing::info!(%method, %path, status = response.status().as_u16(), latency_ms, "request");
+    tracing::info!(%method, %path, %query, status = response.status().as_u16(), latency_ms, "request");
     Ok(response)
 }
 
-/// The path as it may be logged. Share-link tokens are part of the path
-/// (`/t/TOKEN`), so those paths are logged without them.
+/// Stands in for a secret in the log.
+const REDACTED: &str = "{token}";
+
+/// The path as it may be logged: the token segment of a share-link path
+/// (`/t/TOKEN/…`) is replaced, whatever follows it kept.
 fn loggable_path(path: &str) -> String {
-    if path.starts_with("/t/") { "/t/{token}".to_owned() } else { path.to_owned() }
+    match path.strip_prefix("/t/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, after)) => format!("/t/{REDACTED}/{after}"),
+            None => format!("/t/{REDACTED}"),
+        },
+        None => path.to_owned(),
+    }
+}
+
+/// The query string as it may be logged: the value of every `token`
+/// parameter is replaced. Matched on the still-encoded name, so no
+/// spelling of it slips through.
+fn loggable_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if is_token_name(name) => format!("{name}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// `token`, in any case and with any letters percent-encoded.
+fn is_token_name(name: &str) -> bool {
+    let mut decoded = String::new();
+    let mut bytes = name.bytes();
+    while let Some(byte) = bytes.next() {
+        let character = if byte == b'%' {
+            let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+            u8::from_str_radix(&hex, 16).map(char::from).unwrap_or('%')
+        } else {
+            char::from(byte)
+        };
+        decoded.push(character);
+    }
+    decoded.eq_ignore_ascii_case("token")
 }
 
 /// Adds the security headers to every response, and the page policy to
@@ -98,7 +140,17 @@ mod tests {
     #[test]
     fn share_link_tokens_stay_out_of_the_log() {
         assert_eq!(loggable_path("/t/abcdef0123456789"), "/t/{token}");
+        assert_eq!(loggable_path("/t/abcdef0123456789/verify"), "/t/{token}/verify");
         assert_eq!(loggable_path("/api/v1/shipments/shp_1"), "/api/v1/shipments/shp_1");
+    }
+
+    #[test]
+    fn token_query_values_stay_out_of_the_log() {
+        assert_eq!(loggable_query("token=pt_secret"), "token={token}");
+        assert_eq!(loggable_query("a=1&TOKEN=pt_secret&b=2"), "a=1&TOKEN={token}&b=2");
+        assert_eq!(loggable_query("%74oken=pt_secret"), "%74oken={token}");
+        assert_eq!(loggable_query("status=in_transit&q=SHP"), "status=in_transit&q=SHP");
+        assert_eq!(loggable_query("tokens=1&token"), "tokens=1&token");
     }
 
     // Lives here rather than with the HTTP tests: tracing caches per call
@@ -106,7 +158,7 @@ mod tests {
     // parallel test thread without a subscriber would stay silent. Nothing
     // else in this binary reaches the access log's call site.
     #[tokio::test]
-    async fn logs_method_path_status_and_latency_but_never_keys_or_query_strings() {
+    async fn logs_method_path_query_status_and_latency_but_never_keys_or_tokens() {
         let captured = Captured::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
@@ -114,14 +166,20 @@ mod tests {
 
         let endpoint = make_sync(|_| StatusCode::NOT_FOUND).around(log_requests);
         let request = Request::builder()
-            .uri_str("/api/v1/shipments/shp_9?token=sekrit-token-value")
+            .uri_str("/api/v1/shipments/shp_9?status=done&token=sekrit-token-value")
             .header("Authorization", "Bearer ph_sekrit_key")
             .finish();
         let response = endpoint.call(request).await.map(IntoResponse::into_response);
         assert_eq!(response.map(|r| r.status()).ok(), Some(StatusCode::NOT_FOUND));
 
         let log = captured.0.lock().map(|buffer| String::from_utf8_lossy(&buffer).into_owned()).unwrap_or_default();
-        for expected in ["method=GET", "path=/api/v1/shipments/shp_9", "status=404", "latency_ms="] {
+        for expected in [
+            "method=GET",
+            "path=/api/v1/shipments/shp_9",
+            "query=status=done&token={token}",
+            "status=404",
+            "latency_ms=",
+        ] {
             assert!(log.contains(expected), "{expected} missing: {log}");
         }
         assert!(!log.contains("sekrit"), "a secret was logged: {log}");

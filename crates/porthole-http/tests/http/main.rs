@@ -1,7 +1,11 @@
 //! HTTP tests of the whole site, on mocked ports. One test binary, so the
 //! site is linked once.
 
+mod fixtures;
 mod openapi;
+mod pages;
+mod portal;
 mod site;
 mod staff_api;
 mod support;
+mod tracking_users;

@@ -1,109 +1,12 @@
 //! The staff API through HTTP: status codes, error shapes, field names.
 
-use std::collections::BTreeSet;
-
-use chrono::{DateTime, FixedOffset};
 use poem::http::{Method, StatusCode};
 use porthole_app::ports::{AppendOutcome, RepoError, Upserted};
-use porthole_domain::projection::ShipmentRecord;
-use porthole_domain::{
-    Classifier, ContainerNumber, DisplaySettings, Email, EventCode, Location, Mode, NotificationPreferences,
-    Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, Status, TrackingEvent, TrackingRole,
-    TrackingUser, TrackingUserId, UnLocode, UserId, UserState,
-};
+use porthole_domain::TrackingRole;
 use serde_json::{Value, json};
 
-use crate::support::{Mocks, assert_error, json, now};
-
-fn time(raw: &str) -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339(raw).expect("a valid test time")
-}
-
-fn location(code: &str, name: &str) -> Location {
-    Location { unlocode: UnLocode::parse(code).expect("a valid test UN/LOCODE"), name: name.to_owned() }
-}
-
-fn organization(id: &str) -> Organization {
-    Organization {
-        id: OrganizationId::new(id),
-        code: id.to_uppercase(),
-        name: format!("Org {id}"),
-        portal_enabled: true,
-        show_charges: false,
-    }
-}
-
-fn event(
-    id: &str,
-    code: EventCode,
-    classifier: Classifier,
-    at: &str,
-    place: &Location,
-    published: bool,
-) -> TrackingEvent {
-    TrackingEvent {
-        event_id: id.to_owned(),
-        code,
-        classifier,
-        event_time: time(at),
-        recorded_at: now(),
-        location: Some(place.clone()),
-        container_number: None,
-        vessel: None,
-        voyage: None,
-        delay_reason: None,
-        remark: None,
-        published,
-        retracts: None,
-    }
-}
-
-/// SHP/202505/00080, Cat Lai to Long Beach: departed (published), with an
-/// unpublished later ETA that only staff see.
-fn demo_record() -> ShipmentRecord {
-    let pol = location("VNSGN", "Cat Lai");
-    let pod = location("USLGB", "Long Beach");
-    let mut later_eta = event("evt-eta", EventCode::Arri, Classifier::Est, "2025-05-27T08:00:00-07:00", &pod, false);
-    later_eta.recorded_at = now() + chrono::Duration::hours(1);
-    ShipmentRecord {
-        shipment: Shipment {
-            id: ShipmentId::new("shp_1"),
-            reference: ShipmentReference::parse("SHP/202505/00080").expect("a valid reference"),
-            hbl_no: Some("HBL80".to_owned()),
-            master_id: None,
-            mode: Mode::SeaFcl,
-            status: Status::Confirmed,
-            customer_id: OrganizationId::new("org_cust"),
-            shipper_id: None,
-            consignee_id: None,
-            pol: pol.clone(),
-            pod,
-            place_of_receipt: None,
-            place_of_delivery: None,
-            planned_etd: Some(time("2025-05-10T18:00:00+07:00")),
-            planned_eta: Some(time("2025-05-25T08:00:00-07:00")),
-            cargo: None,
-            containers: vec![porthole_domain::Container {
-                number: ContainerNumber::parse("CSQU3054383").expect("a valid container"),
-                iso_type: "45G1".to_owned(),
-                seal: None,
-            }],
-            legs: Vec::new(),
-            customer_note: Some("Handle with care".to_owned()),
-            internal_note: Some("Margin is thin".to_owned()),
-            charges: Vec::new(),
-            documents: Vec::new(),
-        },
-        master: None,
-        events: vec![
-            event("evt-depa", EventCode::Depa, Classifier::Act, "2025-05-10T19:30:00+07:00", &pol, true),
-            later_eta,
-        ],
-        customer: organization("org_cust"),
-        shipper: None,
-        consignee: None,
-    }
-}
+use crate::fixtures::{demo_record, organization, tracking_user};
+use crate::support::{Mocks, assert_error, json};
 
 fn shipment_body() -> Value {
     json!({
@@ -414,22 +317,10 @@ async fn events_for_a_missing_shipment_are_a_404() {
 async fn viewers_say_who_and_why() {
     let mut mocks = Mocks::new();
     mocks.shipments.expect_shipment_record().returning(|_| Ok(Some(demo_record())));
-    mocks.tracking_users.expect_tracking_users_in().returning(|_| {
-        Ok(vec![TrackingUser {
-            id: TrackingUserId::new("usr_1"),
-            user_id: UserId::parse("saigontech.ops").expect("a valid user id"),
-            first_name: "Lan".to_owned(),
-            last_name: None,
-            email: Email::parse("ops@saigon-tech.vn").expect("a valid e-mail"),
-            additional_emails: Vec::new(),
-            role: TrackingRole::Customer,
-            organization_ids: BTreeSet::from([OrganizationId::new("org_cust")]),
-            agent_customer_ids: BTreeSet::new(),
-            notifications: NotificationPreferences::default(),
-            display: DisplaySettings::default(),
-            state: UserState::Active,
-        }])
-    });
+    mocks
+        .tracking_users
+        .expect_tracking_users_in()
+        .returning(|_| Ok(vec![tracking_user("usr_1", TrackingRole::Customer, "org_cust")]));
     mocks.organizations.expect_organizations().returning(|_| Ok(vec![organization("org_cust")]));
     let client = mocks.serve();
     let (status, body) = json(client.staff(Method::GET, "/api/v1/shipments/shp_1/viewers").send().await).await;

@@ -11,13 +11,16 @@ use porthole_app::ports::{
     MockMasterRepository, MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
 };
 use porthole_app::secret::SecretDigest;
-use porthole_app::{Porthole, Ports};
+use porthole_app::{AppSettings, Porthole, Ports};
 use porthole_domain::StaffRole;
 use porthole_http::{HttpSettings, routes};
 use serde_json::Value;
 
-/// The one API key the mocked key store knows; it belongs to an operator.
+/// An operator's API key: may manage shipments, not tracking users.
 pub const KEY: &str = "ph_test_operator_key";
+
+/// A general manager's API key: may do everything.
+pub const MANAGER_KEY: &str = "ph_test_manager_key";
 
 pub const PUBLIC_URL: &str = "https://track.example.com";
 
@@ -45,12 +48,11 @@ impl Mocks {
     pub fn new() -> Self {
         let mut api_keys = MockApiKeyRepository::new();
         api_keys.expect_api_key_by_digest().returning(|digest| {
-            Ok((*digest == SecretDigest::of(KEY)).then(|| ApiKey {
-                id: "key_1".to_owned(),
-                name: "ops".to_owned(),
-                role: StaffRole::Operator,
-                created_at: now(),
-            }))
+            let role = [(KEY, StaffRole::Operator), (MANAGER_KEY, StaffRole::GeneralManager)]
+                .into_iter()
+                .find(|(key, _)| *digest == SecretDigest::of(key))
+                .map(|(_, role)| role);
+            Ok(role.map(|role| ApiKey { id: format!("key_{role}"), name: role.to_string(), role, created_at: now() }))
         });
         let mut clock = MockClock::new();
         clock.expect_now().returning(now);
@@ -69,7 +71,11 @@ impl Mocks {
     }
 
     pub fn serve(self) -> Client {
-        let app = Porthole::new(Ports {
+        self.serve_with(AppSettings::default())
+    }
+
+    pub fn serve_with(self, settings: AppSettings) -> Client {
+        let ports = Ports {
             organizations: Arc::new(self.organizations),
             masters: Arc::new(self.masters),
             shipments: Arc::new(self.shipments),
@@ -80,7 +86,8 @@ impl Mocks {
             health: Arc::new(self.health),
             clock: Arc::new(self.clock),
             ids: Arc::new(self.ids),
-        });
+        };
+        let app = Porthole::with_settings(ports, settings);
         Client(TestClient::new(routes(app, HttpSettings { public_url: format!("{PUBLIC_URL}/") })))
     }
 }
@@ -91,6 +98,21 @@ impl Client {
     /// A request carrying the operator's key.
     pub fn staff(&self, method: poem::http::Method, uri: &str) -> TestRequestBuilder<'_, BoxEndpoint<'static>> {
         self.0.request(method, uri).header("Authorization", format!("Bearer {KEY}"))
+    }
+
+    /// A request carrying the general manager's key.
+    pub fn manager(&self, method: poem::http::Method, uri: &str) -> TestRequestBuilder<'_, BoxEndpoint<'static>> {
+        self.0.request(method, uri).header("Authorization", format!("Bearer {MANAGER_KEY}"))
+    }
+
+    /// A request from a browser holding the session cookie `secret`.
+    pub fn signed_in(
+        &self,
+        method: poem::http::Method,
+        uri: &str,
+        secret: &str,
+    ) -> TestRequestBuilder<'_, BoxEndpoint<'static>> {
+        self.0.request(method, uri).header("Cookie", format!("porthole_session={secret}"))
     }
 }
 
