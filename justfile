@@ -5,8 +5,12 @@ postgres_url := env_var_or_default("PORTHOLE_TEST_POSTGRES_URL", "postgres://pos
 default:
     @just --list
 
-# Serve on http://127.0.0.1:8080 over ./porthole.db (extra arguments go to `porthole`)
+# Seed the demo into ./porthole.db (once) and serve it on http://127.0.0.1:8080 (extra arguments go to `porthole demo`)
 run *ARGS:
+    cargo run -p porthole-server -- demo {{ARGS}}
+
+# Serve on http://127.0.0.1:8080 over ./porthole.db, without demo data (extra arguments go to `porthole serve`)
+serve *ARGS:
     cargo run -p porthole-server -- serve {{ARGS}}
 
 # Run every test (SQLite)

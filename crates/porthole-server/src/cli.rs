@@ -35,6 +35,26 @@ pub enum Command {
     /// Apply pending database migrations, then exit.
     Migrate,
 
+    /// Seed the demo scenario into the configured database, print how to
+    /// sign in, then serve it exactly like `serve`.
+    ///
+    /// The scenario: Saigon Tech Export's sea shipment SHP/202505/00080 from
+    /// Cat Lai to Long Beach, in transit, next to a second customer, a
+    /// consignee, a shipper and an overseas agent, each with a portal login.
+    /// Seeding happens once: when the demo data is already there, it is left
+    /// as it is and the logins are printed again.
+    Demo {
+        /// Seed the demo data and print the logins, then exit instead of
+        /// serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
+
+    /// Audit the data for mistakes that would show customers the wrong
+    /// shipments.
+    #[command(subcommand)]
+    Check(CheckCommand),
+
     /// Manage the API keys staff and integrations (TMS, ERP) call the API
     /// with.
     #[command(subcommand)]
@@ -56,6 +76,23 @@ pub enum ApiKeyCommand {
         /// tracking users.
         #[arg(long, value_enum)]
         role: RoleArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Check that every tracking user is served exactly the shipments the
+    /// visibility rule gives them, no more and no fewer.
+    ///
+    /// Re-derives each active user's visible set from the rule and compares
+    /// it with what the portal serves them. Also lists links worth a second
+    /// look, such as a user tied to an organization with a near-duplicate
+    /// name. Exits with 1 if any user's shipments differ from the rule;
+    /// findings alone are warnings and exit with 0. Progress goes to stderr.
+    Isolation {
+        /// Print the report as JSON on stdout, for scripts and monitoring.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -102,6 +139,14 @@ mod tests {
             assert_eq!(StaffRole::from(parsed), role);
         }
         assert!(Cli::try_parse_from(["porthole", "api-key", "create", "--name", "x", "--role", "admin"]).is_err());
+    }
+
+    #[test]
+    fn demo_and_check_isolation_take_their_flags() {
+        let demo = Cli::try_parse_from(["porthole", "demo", "--seed-only"]).expect("parses");
+        assert!(matches!(demo.command, Command::Demo { seed_only: true }));
+        let check = Cli::try_parse_from(["porthole", "check", "isolation", "--json"]).expect("parses");
+        assert!(matches!(check.command, Command::Check(CheckCommand::Isolation { json: true })));
     }
 
     #[test]

@@ -1,28 +1,32 @@
 //! The `porthole` binary's library half: configuration, command line and
 //! wiring. It builds the store, hands its ports to the application, and
-//! serves the HTTP adapter. The end-to-end tests start the same server
-//! through [`build`] and [`serve_on`].
+//! serves the HTTP adapter; `demo` seeds the demo scenario through the
+//! use-cases and `check isolation` reports the visibility audit. The
+//! end-to-end tests start the same server through [`build`] and
+//! [`serve_on`].
 
+mod check;
 pub mod cli;
+mod demo;
 pub mod settings;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use poem::Server;
 use poem::endpoint::BoxEndpoint;
 use poem::listener::TcpAcceptor;
-use porthole_app::ports::{Clock, IdSource, RandomIds, SystemClock};
-use porthole_app::{AppSettings, Porthole};
+use porthole_app::Porthole;
+use porthole_app::ports::{Clock, IdSource, Mailer, RandomIds, SystemClock};
 use porthole_http::HttpSettings;
 use porthole_store::Store;
 use tokio::net::TcpListener;
 
-use crate::cli::{ApiKeyCommand, Cli, Command};
-use crate::settings::DatabaseSettings;
+use crate::cli::{ApiKeyCommand, CheckCommand, Cli, Command};
 pub use crate::settings::Settings;
+use crate::settings::{DatabaseSettings, MailSettings, MailTransport};
 
 /// How long in-flight requests may take to finish once shutdown begins.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -53,6 +57,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Send it as `Authorization: Bearer KEY`. It is shown only now: Porthole keeps only its SHA-256.");
             println!("{}", created.secret.expose());
             Ok(())
+        }
+        Command::Demo { seed_only } => {
+            let built = build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+            let seeding = demo::ensure_seeded(&built, &settings).await?;
+            demo::print_welcome(&settings, &seeding);
+            if seed_only {
+                return Ok(());
+            }
+            println!();
+            serve_built(&settings, built).await
+        }
+        Command::Check(CheckCommand::Isolation { json }) => {
+            let built = build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+            check::isolation(&built.app, json).await
         }
     }
 }
@@ -107,16 +125,31 @@ pub async fn migrate(store: &Store, database: &DatabaseSettings) -> anyhow::Resu
 /// Opens the store (migrating it when `database.auto_migrate` is on) and
 /// builds the application over it.
 pub async fn build(settings: &Settings, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> anyhow::Result<Built> {
+    let mailer = mailer(&settings.mail)?;
     let store = open_store(&settings.database).await?;
     if settings.database.auto_migrate {
         migrate(&store, &settings.database).await?;
     }
-    let mailer = porthole_mail::FileMailer::new(&settings.mail.dir, &settings.mail.from)
-        .with_context(|| format!("cannot set up the file mailer in {}", settings.mail.dir.display()))?;
-    let app_settings =
-        AppSettings { public_url: settings.http.public_url.trim_end_matches('/').to_owned(), ..AppSettings::default() };
-    let app = Porthole::with_settings(store.ports(clock, ids, Arc::new(mailer)), app_settings);
+    let app = Porthole::with_settings(store.ports(clock, ids, mailer), settings.app_settings());
     Ok(Built { app, store })
+}
+
+/// The mailer `mail.transport` names.
+fn mailer(mail: &MailSettings) -> anyhow::Result<Arc<dyn Mailer>> {
+    match mail.transport {
+        MailTransport::File => {
+            let mailer = porthole_mail::FileMailer::new(&mail.dir, &mail.from)
+                .with_context(|| format!("cannot set up the file mailer in {}", mail.dir.display()))?;
+            Ok(Arc::new(mailer))
+        }
+        // Refusing to start beats accepting users whose setup mail would
+        // silently never leave.
+        MailTransport::Smtp => bail!(
+            "mail.transport \"smtp\" is not available in this version yet; set mail.transport = \"file\" \
+             to have mail written as .eml files to mail.dir ({})",
+            mail.dir.display()
+        ),
+    }
 }
 
 /// Every route: the JSON API, the OpenAPI document, the pages.
@@ -142,6 +175,11 @@ pub async fn serve_on(
 /// `porthole serve`: build, bind `http.bind`, serve until Ctrl-C or SIGTERM.
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let built = build(settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+    serve_built(settings, built).await
+}
+
+/// Binds `http.bind` and serves until Ctrl-C or SIGTERM.
+async fn serve_built(settings: &Settings, built: Built) -> anyhow::Result<()> {
     let bind = settings.http.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let address = listener.local_addr().with_context(|| format!("cannot listen on {bind}"))?;

@@ -5,10 +5,12 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
+use porthole_app::{AppSettings, SignInLimits};
 use serde::Deserialize;
 
 /// `config/default.toml`, compiled in so the binary behaves the same from
@@ -25,6 +27,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpServerSettings,
     pub mail: MailSettings,
+    pub portal: PortalSettings,
     pub log: LogSettings,
 }
 
@@ -60,6 +63,26 @@ pub struct MailSettings {
     pub smtp_url: Option<SecretUrl>,
     pub from: String,
 }
+
+/// Sign-in rules of the customer portal.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    pub min_password_length: usize,
+    pub session_lifetime_hours: u64,
+    pub sign_in_burst_per_account: u32,
+    pub sign_in_per_minute_per_account: u32,
+    pub sign_in_burst_per_address: u32,
+    pub sign_in_per_minute_per_address: u32,
+}
+
+/// Below this, a password falls to guessing even through the rate limits.
+const LOWEST_MIN_PASSWORD_LENGTH: usize = 6;
+/// The longest password the portal accepts is 256 bytes; a minimum above
+/// this would leave room for almost nobody.
+const HIGHEST_MIN_PASSWORD_LENGTH: usize = 128;
+/// A year: sessions longer than this are forgotten, not remembered.
+const LONGEST_SESSION_HOURS: u64 = 24 * 365;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,9 +156,57 @@ impl Settings {
             );
         }
 
+        self.portal.validate()?;
+
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| anyhow::anyhow!("log.filter '{}' is not a tracing filter: {e}", self.log.filter))?;
         Ok(self)
+    }
+}
+
+impl Settings {
+    /// What the use-cases take from configuration.
+    pub fn app_settings(&self) -> AppSettings {
+        let portal = &self.portal;
+        AppSettings {
+            public_url: self.http.public_url.trim_end_matches('/').to_owned(),
+            min_password_length: portal.min_password_length,
+            session_lifetime: Duration::from_secs(portal.session_lifetime_hours * 60 * 60),
+            sign_in_limits: SignInLimits {
+                per_account_burst: portal.sign_in_burst_per_account,
+                per_account_per_minute: portal.sign_in_per_minute_per_account,
+                per_address_burst: portal.sign_in_burst_per_address,
+                per_address_per_minute: portal.sign_in_per_minute_per_address,
+            },
+        }
+    }
+}
+
+impl PortalSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(LOWEST_MIN_PASSWORD_LENGTH..=HIGHEST_MIN_PASSWORD_LENGTH).contains(&self.min_password_length) {
+            bail!(
+                "portal.min_password_length must be from {LOWEST_MIN_PASSWORD_LENGTH} to {HIGHEST_MIN_PASSWORD_LENGTH}, not {}",
+                self.min_password_length
+            );
+        }
+        if !(1..=LONGEST_SESSION_HOURS).contains(&self.session_lifetime_hours) {
+            bail!(
+                "portal.session_lifetime_hours must be from 1 to {LONGEST_SESSION_HOURS} (a year), not {}",
+                self.session_lifetime_hours
+            );
+        }
+        // A zero would lock everyone out for good rather than slow guessing.
+        let limits = [
+            ("sign_in_burst_per_account", self.sign_in_burst_per_account),
+            ("sign_in_per_minute_per_account", self.sign_in_per_minute_per_account),
+            ("sign_in_burst_per_address", self.sign_in_burst_per_address),
+            ("sign_in_per_minute_per_address", self.sign_in_per_minute_per_address),
+        ];
+        if let Some((key, _)) = limits.iter().find(|(_, value)| *value == 0) {
+            bail!("portal.{key} must be at least 1: with 0 nobody could ever sign in");
+        }
+        Ok(())
     }
 }
 
@@ -249,6 +320,40 @@ mod tests {
         assert_eq!(settings.mail.smtp_url, None);
         assert_eq!(settings.mail.from, "Porthole <no-reply@porthole.local>");
         assert_eq!(settings.log.filter, "info");
+        assert_eq!(
+            settings.portal,
+            PortalSettings {
+                min_password_length: 8,
+                session_lifetime_hours: 12,
+                sign_in_burst_per_account: 10,
+                sign_in_per_minute_per_account: 2,
+                sign_in_burst_per_address: 60,
+                sign_in_per_minute_per_address: 30,
+            }
+        );
+    }
+
+    #[test]
+    fn the_builtin_portal_settings_are_the_applications_defaults() {
+        let settings = Settings::builtin().expect("built-in defaults are valid");
+        assert_eq!(settings.app_settings(), AppSettings::default());
+    }
+
+    #[test]
+    fn portal_settings_reach_the_application() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTHOLE__HTTP__PUBLIC_URL", "https://track.example.com/");
+            jail.set_env("PORTHOLE__PORTAL__MIN_PASSWORD_LENGTH", "6");
+            jail.set_env("PORTHOLE__PORTAL__SESSION_LIFETIME_HOURS", "2");
+            jail.set_env("PORTHOLE__PORTAL__SIGN_IN_BURST_PER_ADDRESS", "200");
+            let app = load_in(jail, None).expect("valid settings").app_settings();
+            assert_eq!(app.public_url, "https://track.example.com");
+            assert_eq!(app.min_password_length, 6);
+            assert_eq!(app.session_lifetime, Duration::from_secs(2 * 60 * 60));
+            assert_eq!(app.sign_in_limits.per_address_burst, 200);
+            assert_eq!(app.sign_in_limits.per_account_burst, 10, "untouched keys keep their defaults");
+            Ok(())
+        });
     }
 
     #[test]
@@ -305,6 +410,11 @@ mod tests {
             ("PORTHOLE__MAIL__TRANSPORT", "pigeon", "mail.transport"),
             ("PORTHOLE__MAIL__FROM", "nobody", "mail.from"),
             ("PORTHOLE__LOG__FILTER", "info,[", "log.filter"),
+            ("PORTHOLE__PORTAL__MIN_PASSWORD_LENGTH", "5", "portal.min_password_length"),
+            ("PORTHOLE__PORTAL__MIN_PASSWORD_LENGTH", "eight", "portal.min_password_length"),
+            ("PORTHOLE__PORTAL__SESSION_LIFETIME_HOURS", "0", "portal.session_lifetime_hours"),
+            ("PORTHOLE__PORTAL__SIGN_IN_BURST_PER_ACCOUNT", "0", "portal.sign_in_burst_per_account"),
+            ("PORTHOLE__PORTAL__SIGN_IN_PER_MINUTE_PER_ADDRESS", "0", "portal.sign_in_per_minute_per_address"),
             ("PORTHOLE__HTTP__BINDD", "127.0.0.1:1", "http.bindd"),
         ];
         for (var, value, key) in cases {
@@ -318,6 +428,15 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn the_production_example_is_valid() {
+        let example = include_str!("../../../config/production.example.toml");
+        let layered = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(example));
+        let settings = Settings::from_figment(layered).expect("the example is a valid configuration");
+        assert_eq!(settings.mail.transport, MailTransport::File, "the example must start as it stands");
+        assert_eq!(settings.portal.min_password_length, 10);
     }
 
     #[test]

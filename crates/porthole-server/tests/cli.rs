@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -85,62 +85,209 @@ fn a_missing_config_file_is_refused() {
     assert!(text(&output.stderr).contains("absent.toml"), "{}", text(&output.stderr));
 }
 
+#[test]
+fn help_lists_demo_and_check() {
+    let dir = scratch();
+    let output = run(porthole(dir.path()).arg("--help"));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let help = text(&output.stdout);
+    assert!(help.contains("demo") && help.contains("check"), "{help}");
+
+    let output = run(porthole(dir.path()).args(["check", "isolation", "--help"]));
+    let help = text(&output.stdout);
+    assert!(help.contains("--json") && help.contains("Exits with 1"), "{help}");
+
+    let output = run(porthole(dir.path()).args(["demo", "--help"]));
+    assert!(text(&output.stdout).contains("--seed-only"), "{}", text(&output.stdout));
+}
+
+#[test]
+fn a_bad_portal_setting_is_refused_naming_the_key() {
+    let dir = scratch();
+    let output = run(porthole(dir.path()).env("PORTHOLE__PORTAL__MIN_PASSWORD_LENGTH", "4").arg("serve"));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("portal.min_password_length"), "{stderr}");
+}
+
+#[test]
+fn the_smtp_transport_is_refused_until_it_exists() {
+    let dir = scratch();
+    let output = run(porthole(dir.path())
+        .env("PORTHOLE__MAIL__TRANSPORT", "smtp")
+        .env("PORTHOLE__MAIL__SMTP_URL", "smtp://mailer:smtp-pass@smtp.example.com:587")
+        .arg("serve"));
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("mail.transport") && stderr.contains("\"file\""), "{stderr}");
+    assert!(!stderr.contains("smtp-pass"), "{stderr}");
+    assert!(!dir.path().join("porthole.db").exists(), "refused before touching the database");
+}
+
+/// `porthole check isolation --json` over the database in `dir`.
+fn isolation_report(dir: &Path) -> (Output, serde_json::Value) {
+    let output = run(porthole(dir).args(["check", "isolation", "--json"]));
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("the report is JSON ({e}): {}\n{}", text(&output.stdout), text(&output.stderr)));
+    (output, report)
+}
+
+#[test]
+fn demo_seeds_once_and_passes_the_isolation_check() {
+    let dir = scratch();
+    let first = run(porthole(dir.path()).args(["demo", "--seed-only"]));
+    let stdout = text(&first.stdout);
+    assert!(first.status.success(), "{stdout}\n{}", text(&first.stderr));
+    assert!(stdout.contains("http://127.0.0.1:8080/portal/login"), "{stdout}");
+    for login in ["saigontech", "mekong", "pacifichome", "bdfactory", "lbagent", "porthole-demo"] {
+        assert!(stdout.contains(login), "{login} is listed: {stdout}");
+    }
+    assert!(stdout.contains("/api/docs"), "{stdout}");
+    assert!(stdout.contains("SGTECHX"), "the look-alike warning is shown: {stdout}");
+    let key = stdout.split_whitespace().find(|word| word.starts_with("ph_")).unwrap_or_default();
+    assert_eq!(key.len(), 3 + 64, "the API key is printed: {stdout}");
+    let mails = std::fs::read_dir(dir.path().join("mail")).map(Iterator::count).unwrap_or_default();
+    assert_eq!(mails, 1, "the invited user's setup e-mail is in the mail folder");
+
+    let (_, before) = isolation_report(dir.path());
+    let second = run(porthole(dir.path()).args(["demo", "--seed-only"]));
+    let stdout = text(&second.stdout);
+    assert!(second.status.success(), "{stdout}\n{}", text(&second.stderr));
+    assert!(stdout.contains("already"), "{stdout}");
+    assert!(stdout.contains("saigontech"), "the logins are printed again: {stdout}");
+    assert!(!stdout.contains("ph_"), "no new key: {stdout}");
+
+    let (output, report) = isolation_report(dir.path());
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(report, before, "nothing was added the second time");
+    assert_eq!(report["clean"], true, "{report:#}");
+    assert_eq!(report["mismatches"].as_array().map(Vec::len), Some(0), "{report:#}");
+    assert_eq!(report["users"], 6, "{report:#}");
+    assert_eq!(report["active_users"], 5, "{report:#}");
+    assert_eq!(report["shipments"], 5, "{report:#}");
+    // saigontech 2, mekong 2, pacifichome, bdfactory and lbagent 1 each.
+    assert_eq!(report["visible_pairs"], 7, "{report:#}");
+
+    let output = run(porthole(dir.path()).args(["check", "isolation"]));
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("mismatches      0"), "{stdout}");
+    let look_alike = stdout.lines().find(|line| line.contains("saigontech") && line.contains("SGTECHX"));
+    assert!(look_alike.is_some(), "the SGTECH/SGTECHX look-alike is flagged: {stdout}");
+    assert!(text(&output.stderr).contains("Checked"), "progress goes to stderr: {}", text(&output.stderr));
+}
+
+/// A `porthole` process serving on a random port, its log lines arriving
+/// on `log`.
+struct Serving {
+    child: Child,
+    address: String,
+    log: mpsc::Receiver<String>,
+}
+
+impl Serving {
+    /// Starts `command` (bound to port 0) and waits until it says where it
+    /// listens.
+    fn start(command: &mut Command) -> Serving {
+        let mut child = command
+            .env("PORTHOLE__HTTP__BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("porthole starts");
+        let (lines_tx, log) = mpsc::channel::<String>();
+        let stderr = child.stderr.take().expect("stderr is piped");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        let address = loop {
+            let Ok(line) = log.recv_timeout(Duration::from_secs(60)) else {
+                let _ = child.kill();
+                panic!("porthole did not report its address: {seen:#?}");
+            };
+            let found = line.split("listening on http://").nth(1).and_then(|rest| rest.split_whitespace().next());
+            if let Some(address) = found.map(str::to_owned) {
+                break address;
+            }
+            seen.push(line);
+        };
+        Serving { child, address, log }
+    }
+
+    /// One GET over plain HTTP/1.1, answered whole.
+    fn get(&self, path: &str, bearer: Option<&str>) -> String {
+        let mut stream = TcpStream::connect(&self.address).expect("the server accepts connections");
+        let authorization = bearer.map(|key| format!("Authorization: Bearer {key}\r\n")).unwrap_or_default();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: porthole\r\n{authorization}Connection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("request sent");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response read");
+        response
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[test]
+fn demo_serves_after_seeding() {
+    let dir = scratch();
+    let serving = Serving::start(porthole(dir.path()).arg("demo"));
+    let health = serving.get("/healthz", None);
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+}
+
+#[test]
+fn the_demo_api_key_reads_the_showcase_shipment() {
+    let dir = scratch();
+    let seeded = run(porthole(dir.path()).args(["demo", "--seed-only"]));
+    let stdout = text(&seeded.stdout);
+    assert!(seeded.status.success(), "{stdout}\n{}", text(&seeded.stderr));
+    let curl = stdout.lines().find(|line| line.contains("curl ")).unwrap_or_default();
+    let key = curl.split_whitespace().find(|word| word.starts_with("ph_")).unwrap_or_default();
+    let key = key.trim_end_matches('\'');
+    let path = curl.split("127.0.0.1:8080").nth(1).unwrap_or_default().trim();
+    assert!(path.starts_with("/api/v1/shipments/shp_"), "{curl}");
+
+    let serving = Serving::start(porthole(dir.path()).arg("serve"));
+    let response = serving.get(path, Some(key));
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("SHP/202505/00080") && response.contains("in_transit"), "{response}");
+}
+
 #[cfg(unix)]
 #[test]
 fn serve_answers_then_stops_gracefully_on_sigterm() {
     let dir = scratch();
-    let mut child = porthole(dir.path())
-        .env("PORTHOLE__HTTP__BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .arg("serve")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("porthole serve starts");
-
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    let stderr = child.stderr.take().expect("stderr is piped");
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-
-    let mut log = Vec::new();
-    let address = loop {
-        let Ok(line) = lines.recv_timeout(Duration::from_secs(60)) else {
-            let _ = child.kill();
-            panic!("serve did not report its address: {log:#?}");
-        };
-        let found = line.split("listening on http://").nth(1).and_then(|rest| rest.split_whitespace().next());
-        if let Some(address) = found.map(str::to_owned) {
-            break address;
-        }
-        log.push(line);
-    };
-
-    let mut stream = TcpStream::connect(&address).expect("the server accepts connections");
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: porthole\r\nConnection: close\r\n\r\n").expect("request sent");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response read");
+    let mut serving = Serving::start(porthole(dir.path()).arg("serve"));
+    let response = serving.get("/healthz", None);
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    let killed = Command::new("kill").args(["-TERM", &serving.child.id().to_string()]).status().expect("kill runs");
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(status) = child.try_wait().expect("wait on porthole") {
+        if let Some(status) = serving.child.try_wait().expect("wait on porthole") {
             break status;
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("serve did not stop within 30 s of SIGTERM");
-        }
+        assert!(Instant::now() < deadline, "serve did not stop within 30 s of SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "a graceful stop exits 0, got {status}");
-    let rest: Vec<String> = lines.try_iter().collect();
+    // The process has exited, so its log ends: read it all.
+    let rest: Vec<String> = serving.log.iter().collect();
     assert!(rest.iter().any(|line| line.contains("SIGTERM received")), "{rest:#?}");
 }
