@@ -6,16 +6,29 @@
 //! `PORTHOLE_TEST_POSTGRES_URL` names a PostgreSQL server, e.g.
 //! `postgres://postgres@127.0.0.1:5432/test` — a new database with a random
 //! name on that server, dropped when the test ends.
+//!
+//! Mail goes to a folder of `.eml` files per test ([`mail`]); staff set-up
+//! goes through the staff API with a manager's key ([`staff`]); tracking
+//! users sign in through the portal API, each with their own cookie jar
+//! ([`portal`]).
+
+pub mod html;
+pub mod mail;
+pub mod portal;
+pub mod staff;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use porthole_app::Porthole;
+use figment::Figment;
+use figment::providers::{Format, Toml};
 use porthole_app::ports::{IdSource, RandomIds, SystemClock};
+use porthole_app::{Porthole, SignInLimits};
 use porthole_domain::StaffRole;
 use porthole_server::Settings;
-use porthole_server::settings::SecretUrl;
+use porthole_server::settings::{DEFAULT_TOML, SecretUrl};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
@@ -34,6 +47,8 @@ pub struct TestApp {
     pub api_key: String,
     /// The application the server runs, for set-up the API does not offer.
     pub app: Porthole,
+    /// Where the server writes every mail as an `.eml` file.
+    pub mail_dir: std::path::PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     database: TestDatabase,
 }
@@ -55,6 +70,7 @@ pub struct Reply {
     pub body: Value,
     pub text: String,
     pub content_type: Option<String>,
+    pub headers: HeaderMap,
 }
 
 impl Reply {
@@ -68,30 +84,119 @@ impl Reply {
     pub fn is_json_error(&self) -> bool {
         self.body.get("error").is_some_and(Value::is_string) && self.body.get("message").is_some_and(Value::is_string)
     }
+
+    /// The error code of a JSON error body.
+    pub fn error_code(&self) -> Option<&str> {
+        self.body.get("error").and_then(Value::as_str)
+    }
+
+    /// The first value of a response header, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Every `Set-Cookie` header, as sent.
+    pub fn set_cookies(&self) -> Vec<&str> {
+        self.headers.get_all(reqwest::header::SET_COOKIE).iter().filter_map(|value| value.to_str().ok()).collect()
+    }
 }
 
-impl TestApp {
-    /// Starts a server over a fresh database. Panics with the cause if it
-    /// cannot: a test without its server has nothing to test.
-    pub async fn spawn() -> TestApp {
-        match Self::try_spawn().await {
+/// Sign-in limits so high that no test meets them by accident: every
+/// request of a test comes from 127.0.0.1.
+pub const GENEROUS_SIGN_IN_LIMITS: SignInLimits = SignInLimits {
+    per_account_burst: 100_000,
+    per_account_per_minute: 100_000,
+    per_address_burst: 100_000,
+    per_address_per_minute: 100_000,
+};
+
+/// How a [`TestApp`] is configured before it starts.
+#[derive(Debug, Clone)]
+pub struct TestAppBuilder {
+    sign_in_limits: SignInLimits,
+    min_password_length: Option<usize>,
+}
+
+impl Default for TestAppBuilder {
+    fn default() -> Self {
+        Self { sign_in_limits: GENEROUS_SIGN_IN_LIMITS, min_password_length: None }
+    }
+}
+
+impl TestAppBuilder {
+    /// Replaces the generous default sign-in limits, for rate-limit tests.
+    pub fn sign_in_limits(mut self, limits: SignInLimits) -> Self {
+        self.sign_in_limits = limits;
+        self
+    }
+
+    /// Sets `portal.min_password_length`; the built-in default otherwise.
+    pub fn min_password_length(mut self, length: usize) -> Self {
+        self.min_password_length = Some(length);
+        self
+    }
+
+    /// Starts the server. Panics with the cause if it cannot: a test
+    /// without its server has nothing to test.
+    pub async fn spawn(self) -> TestApp {
+        match TestApp::try_spawn(&self).await {
             Ok(app) => app,
             Err(error) => panic!("cannot start the test server: {}", porthole_server::one_line(&error)),
         }
     }
 
-    async fn try_spawn() -> anyhow::Result<TestApp> {
+    /// The `[portal]` keys this builder sets, as TOML.
+    fn portal_toml(&self) -> String {
+        let limits = &self.sign_in_limits;
+        let mut toml = format!(
+            "[portal]\n\
+             sign_in_burst_per_account = {}\n\
+             sign_in_per_minute_per_account = {}\n\
+             sign_in_burst_per_address = {}\n\
+             sign_in_per_minute_per_address = {}\n",
+            limits.per_account_burst,
+            limits.per_account_per_minute,
+            limits.per_address_burst,
+            limits.per_address_per_minute
+        );
+        if let Some(length) = self.min_password_length {
+            toml.push_str(&format!("min_password_length = {length}\n"));
+        }
+        toml
+    }
+
+    /// The built-in settings with this builder's `[portal]` keys on top,
+    /// exactly as an operator's configuration file would set them.
+    fn settings(&self) -> anyhow::Result<Settings> {
+        Settings::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(&self.portal_toml())))
+    }
+}
+
+impl TestApp {
+    /// Starts a server over a fresh database, with generous sign-in limits.
+    /// Panics with the cause if it cannot.
+    pub async fn spawn() -> TestApp {
+        TestAppBuilder::default().spawn().await
+    }
+
+    /// A server configured before it starts.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    async fn try_spawn(builder: &TestAppBuilder) -> anyhow::Result<TestApp> {
         let database = TestDatabase::create().await?;
         let listener = TcpListener::bind("127.0.0.1:0").await.context("bind 127.0.0.1:0")?;
         let address = listener.local_addr().context("local address")?;
         let base_url = format!("http://{address}");
 
-        let mut settings = Settings::builtin()?;
+        let mut settings = builder.settings()?;
         settings.database.url = SecretUrl::new(database.url());
         settings.database.auto_migrate = true;
         settings.http.bind = address;
         settings.http.public_url = base_url.clone();
-        settings.mail.dir = database.scratch_dir().join("mail");
+        let mail_dir = database.scratch_dir().join("mail");
+        settings.mail.dir = mail_dir.clone();
 
         let built = porthole_server::build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
         let created = built.app.create_api_key("e2e manager", StaffRole::GeneralManager).await?;
@@ -114,6 +219,7 @@ impl TestApp {
             client,
             api_key: created.secret.expose().to_owned(),
             app: built.app,
+            mail_dir,
             shutdown: Some(shutdown),
             database,
         })
@@ -138,6 +244,15 @@ impl TestApp {
 
     pub async fn put_json(&self, path: &str, body: &Value) -> Reply {
         read(self.request(Method::PUT, path).json(body)).await
+    }
+
+    /// A POST without a body, such as `…/disable`.
+    pub async fn post_empty(&self, path: &str) -> Reply {
+        read(self.request(Method::POST, path)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        read(self.request(Method::DELETE, path)).await
     }
 
     pub async fn patch_json(&self, path: &str, body: &Value) -> Reply {
@@ -165,12 +280,15 @@ impl Drop for TestApp {
     }
 }
 
-async fn read(request: reqwest::RequestBuilder) -> Reply {
+/// Sends a request and reads the whole answer. Panics when the request
+/// cannot be sent at all: the server is gone.
+pub async fn read(request: reqwest::RequestBuilder) -> Reply {
     let response = match request.send().await {
         Ok(response) => response,
         Err(error) => panic!("request failed: {error}"),
     };
     let status = response.status();
+    let headers = response.headers().clone();
     let content_type =
         response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let text = match response.text().await {
@@ -178,7 +296,7 @@ async fn read(request: reqwest::RequestBuilder) -> Reply {
         Err(error) => panic!("cannot read the response body: {error}"),
     };
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, body, text, content_type }
+    Reply { status, body, text, content_type, headers }
 }
 
 /// The database one test runs against.
