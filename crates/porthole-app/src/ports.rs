@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
-    Email, Master, MasterId, Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, StaffRole, Status,
-    TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerScope,
+    CodeState, Email, Master, MasterId, Organization, OrganizationId, ShareLink, ShareLinkId, Shipment, ShipmentId,
+    ShipmentReference, StaffRole, Status, TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerScope,
 };
 
 use crate::secret::SecretDigest;
@@ -147,8 +147,9 @@ pub trait ShipmentRepository: Send + Sync {
 pub struct ShipmentQuery {
     /// Only shipments whose viewer-facing status is this.
     pub status: Option<Status>,
-    /// Upper-case text that the reference or HBL number starts with, or
-    /// that is one of the container numbers.
+    /// Upper-case text that the reference or HBL number (upper-cased)
+    /// starts with, or that one of the container numbers starts with (a
+    /// whole number included).
     pub search: Option<String>,
     /// Keyset cursor: only references that sort before this one.
     pub before: Option<ShipmentReference>,
@@ -162,8 +163,10 @@ pub trait TrackingUserRepository: Send + Sync {
     /// MUST return `Duplicate { field: "user_id" }` if the login is taken.
     async fn insert_tracking_user(&self, user: &TrackingUser) -> RepoResult<()>;
 
-    /// Replaces the user's fields, organizations and agent customers.
-    /// MUST return `NotFound` if no user has this id and
+    /// Replaces the user's fields, organizations and agent customers; not
+    /// the state, which only `set_password` and `disable_tracking_user`
+    /// change (so an edit made from an older read cannot re-enable a user
+    /// disabled meanwhile). MUST return `NotFound` if no user has this id and
     /// `Duplicate { field: "user_id" }` if the new login is taken.
     async fn update_tracking_user(&self, user: &TrackingUser) -> RepoResult<()>;
 
@@ -326,4 +329,119 @@ pub trait ApiKeyRepository: Send + Sync {
 #[async_trait]
 pub trait HealthCheck: Send + Sync {
     async fn ping(&self) -> RepoResult<()>;
+}
+
+/// A share link as stored, with the fact that decides delivery expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredShareLink {
+    pub link: ShareLink,
+    /// When viewers first saw the shipment Done; `None` while it is not.
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// What happened when a link was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkAccess {
+    /// The shipment page was shown.
+    Opened,
+    /// A viewer proved a recipient's address with a code.
+    Verified,
+}
+
+impl LinkAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkAccess::Opened => "opened",
+            LinkAccess::Verified => "verified",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [LinkAccess::Opened, LinkAccess::Verified].into_iter().find(|a| a.as_str() == raw)
+    }
+}
+
+/// One entry of a link's access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkAccessEntry {
+    pub at: DateTime<Utc>,
+    pub access: LinkAccess,
+    /// The verified address, for links that require verification.
+    pub email: Option<Email>,
+    pub client_address: Option<String>,
+}
+
+/// A viewer's session on one link, as stored: its digest, never its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkSession {
+    pub digest: SecretDigest,
+    pub link_id: ShareLinkId,
+    /// The address the viewer proved, if the link asked for one.
+    pub email: Option<Email>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A verification code as stored: its digest, never the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationCode {
+    pub link_id: ShareLinkId,
+    pub email: Email,
+    pub digest: SecretDigest,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// Share links, their viewers' sessions, verification codes and access log.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ShareLinkRepository: Send + Sync {
+    /// Stores the links with their token digests, all or none.
+    async fn insert_share_links(&self, links: &[(ShareLink, SecretDigest)]) -> RepoResult<()>;
+
+    async fn share_link(&self, id: &ShareLinkId) -> RepoResult<Option<StoredShareLink>>;
+
+    /// The link whose current token has this digest.
+    async fn share_link_by_token(&self, digest: &SecretDigest) -> RepoResult<Option<StoredShareLink>>;
+
+    /// Every link of the shipment, newest first.
+    async fn share_links_of(&self, shipment_id: &ShipmentId) -> RepoResult<Vec<StoredShareLink>>;
+
+    /// Marks the link revoked at `at` (an earlier revocation stands) and
+    /// ends every viewer session on it, atomically. MUST return `NotFound`
+    /// if no link has this id.
+    async fn revoke_share_link(&self, id: &ShareLinkId, at: DateTime<Utc>) -> RepoResult<()>;
+
+    /// Gives the link a new token digest; the old token, every viewer
+    /// session and every pending code die in the same transaction. MUST
+    /// return `NotFound` if no link has this id.
+    async fn replace_share_link_token(&self, id: &ShareLinkId, digest: &SecretDigest) -> RepoResult<()>;
+
+    async fn record_link_access(&self, id: &ShareLinkId, entry: &LinkAccessEntry) -> RepoResult<()>;
+
+    /// The access log, newest first, at most `limit` entries.
+    async fn link_access_log(&self, id: &ShareLinkId, limit: u64) -> RepoResult<Vec<LinkAccessEntry>>;
+
+    /// Stores a code as the only live one for its link and address: any
+    /// earlier code for the same pair dies in the same transaction.
+    async fn insert_verification_code(&self, code: &VerificationCode) -> RepoResult<()>;
+
+    /// The newest code for the link and address, with its state.
+    async fn verification_code(
+        &self,
+        link_id: &ShareLinkId,
+        email: &Email,
+    ) -> RepoResult<Option<(VerificationCode, CodeState)>>;
+
+    /// Counts one wrong entry against the code with this digest, atomically.
+    async fn record_code_failure(&self, digest: &SecretDigest) -> RepoResult<()>;
+
+    /// Marks the code with this digest used and starts `session`, in one
+    /// transaction. `false`, and nothing written, if the code was already
+    /// used (a concurrent entry won).
+    async fn redeem_verification_code(&self, digest: &SecretDigest, session: &LinkSession) -> RepoResult<bool>;
+
+    async fn insert_link_session(&self, session: &LinkSession) -> RepoResult<()>;
+
+    /// The live session with this digest.
+    async fn link_session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<LinkSession>>;
 }

@@ -58,3 +58,8 @@ opaque_id!(
     /// `event_id`, which is only unique per source).
     EventRowId
 );
+opaque_id!(
+    /// Identifies a share link (never its token, which only the recipient
+    /// holds).
+    ShareLinkId
+);

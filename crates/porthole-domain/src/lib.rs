@@ -10,13 +10,14 @@ pub mod ids;
 pub mod milestone;
 pub mod party;
 pub mod projection;
+pub mod share;
 pub mod shipment;
 pub mod staff;
 pub mod values;
 pub mod visibility;
 
 pub use event::{Classifier, EventCode, EventType, TrackingEvent};
-pub use ids::{EventRowId, MasterId, OrganizationId, ShipmentId, TrackingUserId};
+pub use ids::{EventRowId, MasterId, OrganizationId, ShareLinkId, ShipmentId, TrackingUserId};
 pub use milestone::{Audience, EtaChange, MilestoneState, MilestoneStep, MilestoneTemplate, Progress};
 pub use party::{
     DisplaySettings, NotificationPreferences, Organization, PeriodicReport, ReportFrequency, TrackingRole,
@@ -26,6 +27,7 @@ pub use projection::{
     LinkShipmentView, PortalListItem, PortalShipmentView, ShareSections, ShipmentRecord, ShipmentSummary,
     list_item_for, project_for_link, project_for_user,
 };
+pub use share::{CodeCheck, CodeState, LinkStatus, ShareLink, ShareRecipient};
 pub use shipment::{Cargo, Charge, ChargeSide, Container, Document, Master, Mode, Shipment, Status, TransportLeg};
 pub use staff::{Permission, StaffRole};
 pub use values::{ContainerNumber, Email, Location, ParseError, ShipmentReference, UnLocode, UserId};
