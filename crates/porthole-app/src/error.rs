@@ -46,6 +46,14 @@ pub enum AppError {
     /// Too many attempts; the caller may retry after this long.
     #[error("too many attempts; retry in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: std::time::Duration },
+    /// A share-link verification code was wrong; the code survives
+    /// `attempts_left` more wrong entries.
+    #[error("wrong code; {attempts_left} attempts left")]
+    CodeRejected { attempts_left: u32 },
+    /// No live code: expired, used, locked after too many wrong entries,
+    /// replaced by a newer one, or never sent. A new one must be asked for.
+    #[error("the code is no longer valid")]
+    CodeExpired,
     /// Known caller, not allowed to do this.
     #[error("forbidden: {0}")]
     Forbidden(String),

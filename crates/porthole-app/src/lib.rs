@@ -16,6 +16,7 @@ pub mod ports;
 pub mod secret;
 mod service;
 pub mod settings;
+mod share;
 mod throttle;
 
 pub use accounts::{PortalViewer, SessionIssued, TrackingUserSaved};
@@ -26,4 +27,8 @@ pub use service::{
     ApiKeyCreated, EventBatchOutcome, MAX_EVENTS_PER_BATCH, Porthole, Ports, ShipmentUpserted, StaffShipmentView,
     Viewer,
 };
-pub use settings::{AppSettings, SignInLimits};
+pub use settings::{AppSettings, CodeLimits, SignInLimits};
+pub use share::{
+    LinkEntry, LinkSessionIssued, MAX_BULK_LINKS, SectionsInput, ShareLinkDetails, ShareLinkIssued, ShareLinkOptions,
+    ShareLinkOverview,
+};

@@ -39,6 +39,30 @@ struct MagicLinkHtml<'a> {
     link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/link_code.txt")]
+struct LinkCodeText<'a> {
+    reference: &'a str,
+    code: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/link_code.html")]
+struct LinkCodeHtml<'a> {
+    reference: &'a str,
+    code: &'a str,
+}
+
+/// The six-digit code that opens a verified share link.
+pub(crate) fn link_code(to: porthole_domain::Email, reference: &str, code: &str) -> Result<Mail, AppError> {
+    Ok(Mail {
+        to: vec![to],
+        subject: format!("Your code to view shipment {reference}"),
+        text: render(LinkCodeText { reference, code })?,
+        html: render(LinkCodeHtml { reference, code })?,
+    })
+}
+
 /// The mail that lets a new user choose a password.
 pub(crate) fn password_setup(user: &TrackingUser, link: &str) -> Result<Mail, AppError> {
     let (first_name, user_id) = (user.first_name.as_str(), user.user_id.as_str());

@@ -129,6 +129,9 @@ pub trait ShipmentRepository: Send + Sync {
     /// is written.
     async fn append_events(&self, id: &ShipmentId, events: &[TrackingEvent]) -> RepoResult<AppendOutcome>;
 
+    /// The ids among `ids` that name existing shipments, in any order.
+    async fn existing_shipment_ids(&self, ids: &[ShipmentId]) -> RepoResult<Vec<ShipmentId>>;
+
     /// One page of the shipments `scope` admits, newest reference first.
     ///
     /// MUST return exactly the shipments for which `scope.admits(summary.audience)`

@@ -2,8 +2,10 @@
 //! from the operating system's CSPRNG, handed out once, stored only as their
 //! SHA-256 digest and looked up by that digest.
 
-use rand::TryRngCore;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::rngs::OsRng;
+use rand::{Rng as _, TryRngCore};
 use sha2::{Digest, Sha256};
 
 /// A freshly minted secret. Its text is shown to the caller once; only
@@ -23,6 +25,22 @@ impl Secret {
         let mut bytes = [0u8; 32];
         OsRng.try_fill_bytes(&mut bytes)?;
         Ok(Self(format!("{prefix}{}", hex::encode(bytes))))
+    }
+
+    /// 256 random bits as unpadded base64url: a token that travels in a URL
+    /// path (share links).
+    pub fn generate_url_token() -> Result<Self, rand::rand_core::OsError> {
+        let mut bytes = [0u8; 32];
+        OsRng.try_fill_bytes(&mut bytes)?;
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// A six-digit code a person types, uniformly from 000000 to 999999.
+    /// Its strength comes from its short life and few allowed attempts, not
+    /// from its length.
+    pub fn six_digit_code() -> Self {
+        let code: u32 = rand::rng().random_range(0..1_000_000);
+        Self(format!("{code:06}"))
     }
 
     pub fn expose(&self) -> &str {
@@ -66,5 +84,22 @@ mod tests {
         assert_ne!(a.digest().as_str(), a.expose());
         assert_eq!(a.digest().as_str().len(), 64);
         assert_eq!(format!("{a:?}"), "Secret(<redacted>)");
+    }
+
+    #[test]
+    fn url_tokens_are_base64url_with_256_bits() {
+        let token = Secret::generate_url_token().expect("os rng");
+        assert_eq!(token.expose().len(), 43);
+        assert!(token.expose().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert_ne!(token.expose(), Secret::generate_url_token().expect("os rng").expose());
+    }
+
+    #[test]
+    fn codes_are_six_digits() {
+        for _ in 0..100 {
+            let code = Secret::six_digit_code();
+            assert_eq!(code.expose().len(), 6);
+            assert!(code.expose().chars().all(|c| c.is_ascii_digit()));
+        }
     }
 }

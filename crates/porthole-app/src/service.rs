@@ -19,11 +19,11 @@ use crate::input::{
 use crate::passwords::Passwords;
 use crate::ports::{
     ApiKey, ApiKeyRepository, Clock, CredentialRepository, HealthCheck, IdSource, Mailer, MasterRepository,
-    OrganizationRepository, ShipmentRepository, TrackingUserRepository, Upserted,
+    OrganizationRepository, ShareLinkRepository, ShipmentRepository, TrackingUserRepository, Upserted,
 };
 use crate::secret::{Secret, SecretDigest};
 use crate::settings::AppSettings;
-use crate::throttle::SignInThrottle;
+use crate::throttle::AttemptThrottle;
 
 /// The most events one batch may carry; larger feeds send several batches.
 pub const MAX_EVENTS_PER_BATCH: usize = 5_000;
@@ -36,6 +36,7 @@ pub struct Ports {
     pub shipments: Arc<dyn ShipmentRepository>,
     pub tracking_users: Arc<dyn TrackingUserRepository>,
     pub credentials: Arc<dyn CredentialRepository>,
+    pub share_links: Arc<dyn ShareLinkRepository>,
     pub mailer: Arc<dyn Mailer>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub health: Arc<dyn HealthCheck>,
@@ -56,7 +57,8 @@ pub struct Porthole {
     pub(crate) ports: Ports,
     pub(crate) settings: Arc<AppSettings>,
     pub(crate) passwords: Passwords,
-    pub(crate) throttle: Arc<SignInThrottle>,
+    pub(crate) throttle: Arc<AttemptThrottle>,
+    pub(crate) code_throttle: Arc<AttemptThrottle>,
 }
 
 /// The result of `PUT /api/v1/shipments`.
@@ -114,8 +116,9 @@ impl Porthole {
     }
 
     pub fn with_settings(ports: Ports, settings: AppSettings) -> Self {
-        let throttle = Arc::new(SignInThrottle::new(settings.sign_in_limits));
-        Self { ports, settings: Arc::new(settings), passwords: Passwords::default(), throttle }
+        let throttle = Arc::new(AttemptThrottle::sign_in(settings.sign_in_limits));
+        let code_throttle = Arc::new(AttemptThrottle::codes(settings.code_limits));
+        Self { ports, settings: Arc::new(settings), passwords: Passwords::default(), throttle, code_throttle }
     }
 
     pub fn settings(&self) -> &AppSettings {

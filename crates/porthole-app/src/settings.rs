@@ -13,6 +13,12 @@ pub struct AppSettings {
     /// How long a portal session lasts after sign-in.
     pub session_lifetime: Duration,
     pub sign_in_limits: SignInLimits,
+    /// How long a share-link viewer's session lasts after opening the link.
+    pub link_session_lifetime: Duration,
+    /// How long an `expire_on_delivery` link lives after the shipment is
+    /// delivered.
+    pub delivery_grace: Duration,
+    pub code_limits: CodeLimits,
 }
 
 impl Default for AppSettings {
@@ -22,6 +28,9 @@ impl Default for AppSettings {
             min_password_length: 8,
             session_lifetime: Duration::from_secs(12 * 60 * 60),
             sign_in_limits: SignInLimits::default(),
+            link_session_lifetime: Duration::from_secs(12 * 60 * 60),
+            delivery_grace: Duration::from_secs(7 * 24 * 60 * 60),
+            code_limits: CodeLimits::default(),
         }
     }
 }
@@ -41,5 +50,23 @@ impl Default for SignInLimits {
     /// address may make sixty, then thirty a minute.
     fn default() -> Self {
         Self { per_account_burst: 10, per_account_per_minute: 2, per_address_burst: 60, per_address_per_minute: 30 }
+    }
+}
+
+/// Share-link verification codes (sending and entering) allowed before
+/// callers must wait, per link and per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeLimits {
+    pub per_link_burst: u32,
+    pub per_link_per_minute: u32,
+    pub per_address_burst: u32,
+    pub per_address_per_minute: u32,
+}
+
+impl Default for CodeLimits {
+    /// A link's five recipients can each ask for a code and mistype it a
+    /// few times; scripted guessing cannot get far.
+    fn default() -> Self {
+        Self { per_link_burst: 20, per_link_per_minute: 4, per_address_burst: 20, per_address_per_minute: 4 }
     }
 }

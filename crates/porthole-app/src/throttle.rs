@@ -1,4 +1,5 @@
-//! Rate limits on sign-in: per account and per client address.
+//! Rate limits on guessing: sign-in attempts per account, verification
+//! codes per share link, and both per client address.
 //!
 //! Limits live in memory, per server process: with several instances the
 //! effective limit is that many times higher, which still defeats online
@@ -12,32 +13,41 @@ use std::time::Duration;
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::settings::SignInLimits;
+use crate::settings::{CodeLimits, SignInLimits};
 
 /// Keys are dropped once their bucket has refilled, when this many are held.
 const PRUNE_ABOVE: usize = 10_000;
 
+/// Limits attempts at one target (an account, a link) and from one client
+/// address, each a burst refilled at a steady rate.
 #[derive(Debug)]
-pub(crate) struct SignInThrottle {
-    per_account: DefaultKeyedRateLimiter<String>,
+pub(crate) struct AttemptThrottle {
+    per_target: DefaultKeyedRateLimiter<String>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-impl SignInThrottle {
-    pub(crate) fn new(limits: SignInLimits) -> Self {
+impl AttemptThrottle {
+    pub(crate) fn sign_in(limits: SignInLimits) -> Self {
         Self {
-            per_account: RateLimiter::keyed(quota(limits.per_account_per_minute, limits.per_account_burst)),
+            per_target: RateLimiter::keyed(quota(limits.per_account_per_minute, limits.per_account_burst)),
             per_address: RateLimiter::keyed(quota(limits.per_address_per_minute, limits.per_address_burst)),
         }
     }
 
-    /// Counts one attempt at `account` from `address`. `Err` carries how
+    pub(crate) fn codes(limits: CodeLimits) -> Self {
+        Self {
+            per_target: RateLimiter::keyed(quota(limits.per_link_per_minute, limits.per_link_burst)),
+            per_address: RateLimiter::keyed(quota(limits.per_address_per_minute, limits.per_address_burst)),
+        }
+    }
+
+    /// Counts one attempt at `target` from `address`. `Err` carries how
     /// long the caller must wait.
-    pub(crate) fn attempt(&self, account: &str, address: Option<IpAddr>) -> Result<(), Duration> {
+    pub(crate) fn attempt(&self, target: &str, address: Option<IpAddr>) -> Result<(), Duration> {
         if let Some(address) = address {
             check(&self.per_address, &address)?;
         }
-        check(&self.per_account, &account.to_lowercase())
+        check(&self.per_target, &target.to_lowercase())
     }
 }
 
@@ -69,7 +79,7 @@ mod tests {
 
     #[test]
     fn an_account_is_limited_whatever_the_address() {
-        let throttle = SignInThrottle::new(limits(3, 100));
+        let throttle = AttemptThrottle::sign_in(limits(3, 100));
         for i in 0..3u8 {
             assert!(throttle.attempt("Alice", Some(IpAddr::from([10, 0, 0, i]))).is_ok());
         }
@@ -80,7 +90,7 @@ mod tests {
 
     #[test]
     fn an_address_is_limited_whatever_the_account() {
-        let throttle = SignInThrottle::new(limits(100, 2));
+        let throttle = AttemptThrottle::sign_in(limits(100, 2));
         let address = Some(IpAddr::from([192, 0, 2, 1]));
         assert!(throttle.attempt("a", address).is_ok());
         assert!(throttle.attempt("b", address).is_ok());

@@ -174,6 +174,18 @@ impl From<AppError> for ApiError {
                 None,
             ),
             AppError::RateLimited { retry_after } => Self::rate_limited(retry_after),
+            AppError::CodeRejected { attempts_left } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_code",
+                format!("the code is not right; {attempts_left} attempts left"),
+                Some("code".to_owned()),
+            ),
+            AppError::CodeExpired => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "code_expired",
+                "the code is no longer valid; ask for a new one".to_owned(),
+                Some("code".to_owned()),
+            ),
             AppError::Forbidden(reason) => Self::new(StatusCode::FORBIDDEN, "forbidden", reason, None),
             AppError::Unavailable(detail) => {
                 // The detail names storage internals: it goes to the log,

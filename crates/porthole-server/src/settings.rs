@@ -178,6 +178,7 @@ impl Settings {
                 per_address_burst: portal.sign_in_burst_per_address,
                 per_address_per_minute: portal.sign_in_per_minute_per_address,
             },
+            ..AppSettings::default()
         }
     }
 }

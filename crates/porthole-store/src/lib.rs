@@ -129,6 +129,7 @@ impl Store {
             shipments: store.clone(),
             tracking_users: store.clone(),
             credentials: store.clone(),
+            share_links: store.clone(),
             mailer,
             api_keys: store.clone(),
             health: store,

@@ -8,7 +8,8 @@ use chrono::{TimeZone, Utc};
 use porthole_app::input::{EventInput, LocationInput, ShipmentInput};
 use porthole_app::ports::{
     MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
-    MockMasterRepository, MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
+    MockMasterRepository, MockOrganizationRepository, MockShareLinkRepository, MockShipmentRepository,
+    MockTrackingUserRepository,
 };
 use porthole_app::{AppError, Porthole, Ports};
 use porthole_domain::{
@@ -24,6 +25,7 @@ pub struct Mocks {
     pub tracking_users: MockTrackingUserRepository,
     pub api_keys: MockApiKeyRepository,
     pub credentials: MockCredentialRepository,
+    pub share_links: MockShareLinkRepository,
     pub mailer: MockMailer,
 }
 
@@ -36,6 +38,7 @@ impl Mocks {
             tracking_users: MockTrackingUserRepository::new(),
             api_keys: MockApiKeyRepository::new(),
             credentials: MockCredentialRepository::new(),
+            share_links: MockShareLinkRepository::new(),
             mailer: MockMailer::new(),
         }
     }
@@ -55,6 +58,7 @@ impl Mocks {
             shipments: Arc::new(self.shipments),
             tracking_users: Arc::new(self.tracking_users),
             credentials: Arc::new(self.credentials),
+            share_links: Arc::new(self.share_links),
             mailer: Arc::new(self.mailer),
             api_keys: Arc::new(self.api_keys),
             health: Arc::new(MockHealthCheck::new()),

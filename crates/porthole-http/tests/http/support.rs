@@ -8,7 +8,8 @@ use poem::http::StatusCode;
 use poem::test::{TestClient, TestRequestBuilder};
 use porthole_app::ports::{
     ApiKey, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
-    MockMasterRepository, MockOrganizationRepository, MockShipmentRepository, MockTrackingUserRepository,
+    MockMasterRepository, MockOrganizationRepository, MockShareLinkRepository, MockShipmentRepository,
+    MockTrackingUserRepository,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, Porthole, Ports};
@@ -37,6 +38,7 @@ pub struct Mocks {
     pub shipments: MockShipmentRepository,
     pub tracking_users: MockTrackingUserRepository,
     pub credentials: MockCredentialRepository,
+    pub share_links: MockShareLinkRepository,
     pub mailer: MockMailer,
     pub api_keys: MockApiKeyRepository,
     pub health: MockHealthCheck,
@@ -62,6 +64,7 @@ impl Mocks {
             shipments: MockShipmentRepository::new(),
             tracking_users: MockTrackingUserRepository::new(),
             credentials: MockCredentialRepository::new(),
+            share_links: MockShareLinkRepository::new(),
             mailer: MockMailer::new(),
             api_keys,
             health: MockHealthCheck::new(),
@@ -81,6 +84,7 @@ impl Mocks {
             shipments: Arc::new(self.shipments),
             tracking_users: Arc::new(self.tracking_users),
             credentials: Arc::new(self.credentials),
+            share_links: Arc::new(self.share_links),
             mailer: Arc::new(self.mailer),
             api_keys: Arc::new(self.api_keys),
             health: Arc::new(self.health),

@@ -5,6 +5,7 @@ mod credentials;
 mod health;
 mod masters;
 mod organizations;
+mod share_links;
 mod shipments;
 mod tracking_users;
 

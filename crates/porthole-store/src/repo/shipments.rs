@@ -188,6 +188,11 @@ impl ShipmentRepository for Store {
             .map_err(unavailable)?;
         Ok(rows.into_iter().map(summary_of).collect::<Result<_, _>>()?)
     }
+
+    // PENDING(store): replaced by the real implementation.
+    async fn existing_shipment_ids(&self, _ids: &[ShipmentId]) -> RepoResult<Vec<ShipmentId>> {
+        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    }
 }
 
 /// The characters `char::is_whitespace` accepts: what `str::trim` removes,
