@@ -13,6 +13,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20250601_000001_initial;
 mod m20250615_000002_portal_access;
+mod m20250701_000003_share_links;
 
 /// Applies Porthole's migrations in order.
 #[derive(Debug)]
@@ -21,6 +22,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_initial::Migration), Box::new(m20250615_000002_portal_access::Migration)]
+        vec![
+            Box::new(m20250601_000001_initial::Migration),
+            Box::new(m20250615_000002_portal_access::Migration),
+            Box::new(m20250701_000003_share_links::Migration),
+        ]
     }
 }

@@ -9,23 +9,25 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use porthole_app::ports::{ApiKey, LoginToken, PortalSession};
+use porthole_app::ports::{
+    ApiKey, LinkAccess, LinkAccessEntry, LinkSession, LoginToken, PortalSession, StoredShareLink, VerificationCode,
+};
 use porthole_app::secret::SecretDigest;
 use porthole_domain::party::{PeriodicReport, ReportFrequency};
 use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
-    Cargo, Charge, ChargeSide, Classifier, Container, ContainerNumber, DisplaySettings, Document, Email, EventCode,
-    Location, Master, MasterId, Mode, NotificationPreferences, Organization, OrganizationId, Shipment,
-    ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status, TrackingEvent, TrackingRole, TrackingUser,
-    TrackingUserId, TransportLeg, UnLocode, UserId, UserState,
+    Cargo, Charge, ChargeSide, Classifier, CodeState, Container, ContainerNumber, DisplaySettings, Document, Email,
+    EventCode, Location, Master, MasterId, Mode, NotificationPreferences, Organization, OrganizationId, ShareLink,
+    ShareLinkId, ShareRecipient, ShareSections, Shipment, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole,
+    Status, TrackingEvent, TrackingRole, TrackingUser, TrackingUserId, TransportLeg, UnLocode, UserId, UserState,
 };
 use sea_orm::FromQueryResult;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::entity::{
-    api_key, login_token, master, organization, portal_session, shipment, shipment_container, tracking_event,
-    tracking_user,
+    api_key, link_access_entry, link_session, link_verification_code, login_token, master, organization,
+    portal_session, share_link, share_link_recipient, shipment, shipment_container, tracking_event, tracking_user,
 };
 use crate::error::Corrupt;
 
@@ -49,6 +51,10 @@ fn optional_offset_time(column: &str, text: Option<&str>) -> Decoded<Option<Date
 
 fn utc_time(column: &str, text: &str) -> Decoded<DateTime<Utc>> {
     offset_time(column, text).map(|t| t.with_timezone(&Utc))
+}
+
+fn optional_utc_time(column: &str, text: Option<&str>) -> Decoded<Option<DateTime<Utc>>> {
+    text.map(|t| utc_time(column, t)).transpose()
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
@@ -615,6 +621,158 @@ pub(crate) fn portal_session_of(row: portal_session::Model) -> Decoded<PortalSes
         expires_at: utc_time("portal_sessions.expires_at", &row.expires_at)?,
         digest: SecretDigest::from_stored(row.digest),
         tracking_user_id: TrackingUserId::new(row.tracking_user_id),
+    })
+}
+
+// ---- Share links ----------------------------------------------------------
+
+/// A link's own row and its recipients' rows, in the order staff gave.
+pub(crate) fn share_link_rows(
+    link: &ShareLink,
+    token: &SecretDigest,
+) -> (share_link::Model, Vec<share_link_recipient::Model>) {
+    let id = link.id.as_str();
+    let row = share_link::Model {
+        id: id.to_owned(),
+        shipment_id: link.shipment_id.as_str().to_owned(),
+        token_digest: token.as_str().to_owned(),
+        require_verification: link.require_verification,
+        expires_at: link.expires_at.as_ref().map(utc_text),
+        expire_on_delivery: link.expire_on_delivery,
+        section_containers: link.sections.containers,
+        section_cargo: link.sections.cargo,
+        section_documents: link.sections.documents,
+        created_at: utc_text(&link.created_at),
+        revoked_at: link.revoked_at.as_ref().map(utc_text),
+    };
+    let recipients = link
+        .recipients
+        .iter()
+        .zip(0_i32..)
+        .map(|(recipient, position)| share_link_recipient::Model {
+            link_id: id.to_owned(),
+            position,
+            email: recipient.email.as_str().to_owned(),
+            receives_updates: recipient.receives_updates,
+        })
+        .collect();
+    (row, recipients)
+}
+
+/// A link's columns plus its shipment's `published_done_at`, aliased
+/// `delivered_at`.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct ShareLinkRow {
+    pub id: String,
+    pub shipment_id: String,
+    pub require_verification: bool,
+    pub expires_at: Option<String>,
+    pub expire_on_delivery: bool,
+    pub section_containers: bool,
+    pub section_cargo: bool,
+    pub section_documents: bool,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub delivered_at: Option<String>,
+}
+
+/// `recipients` must be this link's, in position order.
+pub(crate) fn stored_share_link_of(
+    row: ShareLinkRow,
+    recipients: Vec<share_link_recipient::Model>,
+) -> Decoded<StoredShareLink> {
+    let recipients = recipients
+        .into_iter()
+        .map(|r| {
+            Ok(ShareRecipient {
+                email: email("share_link_recipients.email", &r.email)?,
+                receives_updates: r.receives_updates,
+            })
+        })
+        .collect::<Decoded<_>>()?;
+    Ok(StoredShareLink {
+        link: ShareLink {
+            recipients,
+            require_verification: row.require_verification,
+            expires_at: optional_utc_time("share_links.expires_at", row.expires_at.as_deref())?,
+            expire_on_delivery: row.expire_on_delivery,
+            sections: ShareSections {
+                containers: row.section_containers,
+                cargo: row.section_cargo,
+                documents: row.section_documents,
+            },
+            created_at: utc_time("share_links.created_at", &row.created_at)?,
+            revoked_at: optional_utc_time("share_links.revoked_at", row.revoked_at.as_deref())?,
+            id: ShareLinkId::new(row.id),
+            shipment_id: ShipmentId::new(row.shipment_id),
+        },
+        delivered_at: optional_utc_time("shipments.published_done_at", row.delivered_at.as_deref())?,
+    })
+}
+
+pub(crate) fn link_session_row(session: &LinkSession) -> link_session::Model {
+    link_session::Model {
+        digest: session.digest.as_str().to_owned(),
+        link_id: session.link_id.as_str().to_owned(),
+        email: session.email.as_ref().map(|e| e.as_str().to_owned()),
+        created_at: utc_text(&session.created_at),
+        expires_at: utc_text(&session.expires_at),
+    }
+}
+
+pub(crate) fn link_session_of(row: link_session::Model) -> Decoded<LinkSession> {
+    Ok(LinkSession {
+        email: row.email.as_deref().map(|text| email("link_sessions.email", text)).transpose()?,
+        created_at: utc_time("link_sessions.created_at", &row.created_at)?,
+        expires_at: utc_time("link_sessions.expires_at", &row.expires_at)?,
+        digest: SecretDigest::from_stored(row.digest),
+        link_id: ShareLinkId::new(row.link_id),
+    })
+}
+
+/// A code just sent: no failed attempt, not used.
+pub(crate) fn verification_code_row(code: &VerificationCode) -> link_verification_code::Model {
+    link_verification_code::Model {
+        digest: code.digest.as_str().to_owned(),
+        link_id: code.link_id.as_str().to_owned(),
+        email: code.email.as_str().to_owned(),
+        sent_at: utc_text(&code.sent_at),
+        attempts: 0,
+        used_at: None,
+    }
+}
+
+pub(crate) fn verification_code_of(row: link_verification_code::Model) -> Decoded<(VerificationCode, CodeState)> {
+    let sent_at = utc_time("link_verification_codes.sent_at", &row.sent_at)?;
+    let attempts =
+        u32::try_from(row.attempts).map_err(|_| Corrupt::new("link_verification_codes.attempts", "is negative"))?;
+    let code = VerificationCode {
+        link_id: ShareLinkId::new(row.link_id),
+        email: email("link_verification_codes.email", &row.email)?,
+        digest: SecretDigest::from_stored(row.digest),
+        sent_at,
+    };
+    Ok((code, CodeState { sent_at, attempts, used: row.used_at.is_some() }))
+}
+
+pub(crate) fn access_entry_row(link_id: &ShareLinkId, entry: &LinkAccessEntry) -> link_access_entry::ActiveModel {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    link_access_entry::ActiveModel {
+        id: NotSet,
+        link_id: Set(link_id.as_str().to_owned()),
+        at: Set(utc_text(&entry.at)),
+        access: Set(entry.access.as_str().to_owned()),
+        email: Set(entry.email.as_ref().map(|e| e.as_str().to_owned())),
+        client_address: Set(entry.client_address.clone()),
+    }
+}
+
+pub(crate) fn access_entry_of(row: link_access_entry::Model) -> Decoded<LinkAccessEntry> {
+    Ok(LinkAccessEntry {
+        at: utc_time("link_access_log.at", &row.at)?,
+        access: parsed("link_access_log.access", &row.access, LinkAccess::parse)?,
+        email: row.email.as_deref().map(|text| email("link_access_log.email", text)).transpose()?,
+        client_address: row.client_address,
     })
 }
 

@@ -11,20 +11,26 @@ mod support;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, FixedOffset};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 use porthole_app::input::{EventInput, LocationInput, OrganizationInput, ShipmentInput};
 use porthole_app::ports::{
-    ApiKey, ApiKeyRepository, AppendOutcome, CredentialRepository, HealthCheck, LoginToken, MasterRepository,
-    OrganizationRepository, PortalSession, RandomIds, RepoError, ShipmentQuery, ShipmentRepository, SystemClock,
-    TokenPurpose, TrackingUserRepository, Upserted,
+    ApiKey, ApiKeyRepository, AppendOutcome, Clock, CredentialRepository, HealthCheck, LinkAccess, LinkAccessEntry,
+    LinkSession, LoginToken, MasterRepository, OrganizationRepository, PortalSession, RandomIds, RepoError,
+    ShareLinkRepository, ShipmentQuery, ShipmentRepository, StoredShareLink, SystemClock, TokenPurpose,
+    TrackingUserRepository, Upserted, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
-use porthole_app::{AppError, Porthole};
+use porthole_app::{AppError, LinkEntry, Porthole, ShareLinkOptions};
 use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
-    Classifier, EventCode, OrganizationId, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status,
-    TrackingRole, TrackingUserId, ViewerScope, scope_of, visible_to,
+    Classifier, CodeState, Email, EventCode, OrganizationId, ShareLink, ShareLinkId, ShareRecipient, ShareSections,
+    ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole, TrackingUserId, ViewerScope,
+    scope_of, visible_to,
 };
+use porthole_store::entity::link_session as link_session_rows;
+use porthole_store::entity::link_verification_code as link_verification_code_rows;
+use porthole_store::entity::share_link as share_link_rows;
+use porthole_store::entity::share_link_recipient as share_link_recipient_rows;
 use porthole_store::entity::{shipment, tracking_event};
 use porthole_store::{Backend, Store};
 use rand::rngs::StdRng;
@@ -83,6 +89,18 @@ contract! {
     complete_password_setup_uses_the_token_and_sets_the_password,
     shipments_in_scope_serve_exactly_what_the_rule_allows,
     shipment_summaries_walk_every_shipment_in_id_order,
+    share_links_are_stored_whole_and_read_newest_first,
+    a_batch_of_links_is_all_or_none,
+    revoking_a_link_ends_its_sessions,
+    a_new_token_kills_the_old_token_sessions_and_codes,
+    link_sessions_live_until_they_expire,
+    only_the_newest_code_counts_and_a_code_redeems_once,
+    concurrent_code_entries_are_all_counted_and_one_redeems,
+    concurrent_code_requests_leave_one_code,
+    the_access_log_is_newest_first_and_limited,
+    delivered_at_is_when_viewers_first_saw_the_shipment_done,
+    existing_shipment_ids_name_only_existing_shipments,
+    the_share_link_use_cases_run_on_the_store,
 }
 
 /// Runs `additional_addresses_written_before_the_lookup_are_found`, which
@@ -647,6 +665,20 @@ async fn sqlite_lookups_use_their_indexes() {
             ),
             ("SELECT digest FROM login_tokens WHERE tracking_user_id = 'x'", "idx_login_tokens_tracking_user_id"),
             ("SELECT digest FROM portal_sessions WHERE tracking_user_id = 'x'", "idx_portal_sessions_tracking_user_id"),
+            ("SELECT id FROM share_links WHERE token_digest = 'x'", "uq_share_links_token_digest"),
+            (
+                "SELECT id FROM share_links WHERE shipment_id = 'x' ORDER BY created_at DESC, id DESC",
+                "idx_share_links_shipment_id_created_at",
+            ),
+            ("SELECT digest FROM link_sessions WHERE link_id = 'x'", "idx_link_sessions_link_id"),
+            (
+                "SELECT * FROM link_verification_codes WHERE link_id = 'x' AND email = 'y' ORDER BY sent_at DESC LIMIT 1",
+                "idx_link_verification_codes_link_id_email_sent_at",
+            ),
+            (
+                "SELECT * FROM link_access_log WHERE link_id = 'x' ORDER BY at DESC, id DESC LIMIT 500",
+                "idx_link_access_log_link_id_at",
+            ),
         ];
         for (query, index) in lookups {
             let plan = store
@@ -660,6 +692,8 @@ async fn sqlite_lookups_use_their_indexes() {
             let details: Vec<String> =
                 plan.iter().map(|row| row.try_get::<String>("", "detail").expect("detail column")).collect();
             assert!(details.iter().any(|d| d.contains(index)), "{query} does not use {index}: {details:?}");
+            // Ordered reads come in index order.
+            assert!(!details.iter().any(|d| d.contains("TEMP B-TREE")), "{query} sorts: {details:?}");
         }
     })
     .await;
@@ -1371,4 +1405,599 @@ async fn an_empty_scope_is_answered_without_the_database() {
         matches!(store.shipments_in_scope(&customer, &query).await, Err(RepoError::Unavailable(_))),
         "a real scope does ask the closed pool"
     );
+}
+
+// ---- Share links ----------------------------------------------------------
+
+fn address(text: &str) -> Email {
+    Email::parse(text).expect("valid e-mail fixture")
+}
+
+/// A link with every field set: recipients in a given order (alternately
+/// receiving updates), an expiry, delivery expiry and some sections.
+fn new_link(id: &str, shipment: &str, created_at: &str, recipients: &[&str]) -> ShareLink {
+    ShareLink {
+        id: ShareLinkId::new(id),
+        shipment_id: ShipmentId::new(shipment),
+        recipients: recipients
+            .iter()
+            .zip([true, false].into_iter().cycle())
+            .map(|(email, receives_updates)| ShareRecipient { email: address(email), receives_updates })
+            .collect(),
+        require_verification: !recipients.is_empty(),
+        expires_at: Some(utc(created_at) + Duration::days(30)),
+        expire_on_delivery: true,
+        sections: ShareSections { containers: true, cargo: false, documents: true },
+        created_at: utc(created_at),
+        revoked_at: None,
+    }
+}
+
+fn undelivered(link: &ShareLink) -> StoredShareLink {
+    StoredShareLink { link: link.clone(), delivered_at: None }
+}
+
+fn token(name: &str) -> SecretDigest {
+    SecretDigest::of(&format!("token-{name}"))
+}
+
+fn viewer_session(secret: &str, link: &str, email: Option<&str>, at: &str, lifetime: Duration) -> LinkSession {
+    LinkSession {
+        digest: SecretDigest::of(secret),
+        link_id: ShareLinkId::new(link),
+        email: email.map(address),
+        created_at: utc(at),
+        expires_at: utc(at) + lifetime,
+    }
+}
+
+fn sent_code(link: &str, email: &str, code: &str, at: &str) -> VerificationCode {
+    VerificationCode {
+        link_id: ShareLinkId::new(link),
+        email: address(email),
+        digest: SecretDigest::of(&format!("{link}\n{email}\n{code}")),
+        sent_at: utc(at),
+    }
+}
+
+fn fresh_state(code: &VerificationCode) -> CodeState {
+    CodeState { sent_at: code.sent_at, attempts: 0, used: false }
+}
+
+/// Two shipments to link to.
+async fn seed_linkable(store: &Store) {
+    seed_parties(store).await;
+    store.upsert_shipment(&shipment("shp_1", "SHP/202505/00080", "org_saigon")).await.expect("upsert");
+    store.upsert_shipment(&shipment("shp_2", "SHP/202505/00081", "org_other")).await.expect("upsert");
+}
+
+async fn rows<E: EntityTrait<Model: Sync>>(store: &Store) -> u64 {
+    E::find().count(store.connection()).await.expect("count rows")
+}
+
+async fn code_state(store: &Store, link: &str, email: &str) -> Option<CodeState> {
+    let found = store.verification_code(&ShareLinkId::new(link), &address(email)).await.expect("read code");
+    found.map(|(_, state)| state)
+}
+
+async fn revoked_at(store: &Store, id: &ShareLinkId) -> Option<DateTime<Utc>> {
+    store.share_link(id).await.expect("read link").expect("link exists").link.revoked_at
+}
+
+async fn share_links_are_stored_whole_and_read_newest_first(store: Store) {
+    seed_linkable(&store).await;
+    let first = new_link(
+        "lnk_1",
+        "shp_1",
+        "2025-05-10T08:00:00.123456789Z",
+        &["night@buyer.example", "desk@buyer.example", "ops@buyer.example"],
+    );
+    let mut second = new_link("lnk_2", "shp_1", "2025-05-11T08:00:00Z", &[]);
+    second.expires_at = None;
+    second.expire_on_delivery = false;
+    second.sections = ShareSections::default();
+    let other = new_link("lnk_3", "shp_2", "2025-05-12T08:00:00Z", &["desk@buyer.example"]);
+    store
+        .insert_share_links(&[(first.clone(), token("1")), (second.clone(), token("2")), (other.clone(), token("3"))])
+        .await
+        .expect("insert");
+
+    assert_eq!(store.share_link(&first.id).await, Ok(Some(undelivered(&first))));
+    assert_eq!(store.share_link(&ShareLinkId::new("lnk_none")).await, Ok(None));
+    assert_eq!(store.share_link_by_token(&token("2")).await, Ok(Some(undelivered(&second))));
+    assert_eq!(store.share_link_by_token(&token("3")).await, Ok(Some(undelivered(&other))));
+    assert_eq!(store.share_link_by_token(&token("none")).await, Ok(None));
+    assert_eq!(
+        store.share_links_of(&ShipmentId::new("shp_1")).await,
+        Ok(vec![undelivered(&second), undelivered(&first)]),
+        "newest first, recipients in the order given"
+    );
+    assert_eq!(store.share_links_of(&ShipmentId::new("shp_2")).await, Ok(vec![undelivered(&other)]));
+    assert_eq!(store.share_links_of(&ShipmentId::new("shp_none")).await, Ok(Vec::new()));
+    assert_eq!(store.insert_share_links(&[]).await, Ok(()));
+}
+
+async fn a_batch_of_links_is_all_or_none(store: Store) {
+    // More links, and more recipients, than one INSERT carries: rows of
+    // the batch are already written when its last link is refused.
+    const BATCH: usize = 600;
+    seed_linkable(&store).await;
+    let kept = new_link("lnk_kept", "shp_2", "2025-05-01T00:00:00Z", &["desk@buyer.example"]);
+    store.insert_share_links(&[(kept.clone(), token("kept"))]).await.expect("insert");
+    let recipients = ["a@buyer.example", "b@buyer.example", "c@buyer.example", "d@buyer.example", "e@buyer.example"];
+    let batch: Vec<(ShareLink, SecretDigest)> = (0..BATCH)
+        .map(|n| {
+            let mut link = new_link(&format!("lnk_{n:03}"), "shp_1", "2025-05-10T00:00:00Z", &recipients);
+            link.created_at += Duration::seconds(i64::try_from(n).expect("small"));
+            (link, token(&n.to_string()))
+        })
+        .collect();
+    let with_last = |last: ShareLink, digest: SecretDigest| {
+        let mut refused = batch.clone();
+        refused.push((last, digest));
+        refused
+    };
+
+    let ghost_shipment = new_link("lnk_ghost", "shp_none", "2025-05-11T00:00:00Z", &[]);
+    assert_eq!(store.insert_share_links(&with_last(ghost_shipment, token("ghost"))).await, Err(RepoError::NotFound));
+    let taken_token = new_link("lnk_clash", "shp_1", "2025-05-11T00:00:00Z", &recipients);
+    assert_eq!(store.insert_share_links(&with_last(taken_token, token("kept"))).await, Err(duplicate("token")));
+    let taken_id = new_link("lnk_kept", "shp_1", "2025-05-11T00:00:00Z", &[]);
+    assert_eq!(store.insert_share_links(&with_last(taken_id, token("fresh"))).await, Err(duplicate("id")));
+    assert_eq!(rows::<share_link_rows::Entity>(&store).await, 1, "no link of a refused batch is kept");
+    assert_eq!(rows::<share_link_recipient_rows::Entity>(&store).await, 1, "nor any recipient");
+    assert_eq!(store.share_link(&kept.id).await, Ok(Some(undelivered(&kept))));
+
+    store.insert_share_links(&batch).await.expect("the batch alone");
+    let expected: Vec<StoredShareLink> = batch.iter().rev().map(|(link, _)| undelivered(link)).collect();
+    assert_eq!(store.share_links_of(&ShipmentId::new("shp_1")).await, Ok(expected));
+    let (last, last_token) = &batch[BATCH - 1];
+    assert_eq!(store.share_link_by_token(last_token).await, Ok(Some(undelivered(last))));
+}
+
+async fn revoking_a_link_ends_its_sessions(store: Store) {
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    let bystander = new_link("lnk_2", "shp_1", "2025-05-10T09:00:00Z", &[]);
+    store.insert_share_links(&[(link.clone(), token("1")), (bystander.clone(), token("2"))]).await.expect("insert");
+    let now = utc("2025-05-10T10:30:00Z");
+    for (secret, owner) in [("ls_a", "lnk_1"), ("ls_b", "lnk_1"), ("ls_c", "lnk_2")] {
+        let session = viewer_session(secret, owner, None, "2025-05-10T10:00:00Z", Duration::hours(12));
+        store.insert_link_session(&session).await.expect("insert session");
+    }
+
+    let at = utc("2025-05-10T11:00:00Z");
+    store.revoke_share_link(&link.id, at).await.expect("revoke");
+    assert_eq!(revoked_at(&store, &link.id).await, Some(at));
+    for secret in ["ls_a", "ls_b"] {
+        assert_eq!(store.link_session(&SecretDigest::of(secret), now).await, Ok(None), "{secret} ended");
+    }
+    assert!(store.link_session(&SecretDigest::of("ls_c"), now).await.expect("read").is_some(), "others keep theirs");
+    assert_eq!(revoked_at(&store, &bystander.id).await, None);
+
+    // A session that slipped in after the revocation ends with the next.
+    let late = viewer_session("ls_late", "lnk_1", None, "2025-05-10T11:00:01Z", Duration::hours(12));
+    store.insert_link_session(&late).await.expect("insert session");
+    store.revoke_share_link(&link.id, at + Duration::hours(1)).await.expect("revoke again");
+    assert_eq!(revoked_at(&store, &link.id).await, Some(at), "the earlier revocation stands");
+    assert_eq!(store.link_session(&late.digest, now).await, Ok(None));
+
+    let earlier = at - Duration::minutes(5);
+    store.revoke_share_link(&link.id, earlier).await.expect("revoke as of earlier");
+    assert_eq!(revoked_at(&store, &link.id).await, Some(earlier), "the earliest time is kept");
+
+    assert_eq!(store.revoke_share_link(&ShareLinkId::new("lnk_none"), at).await, Err(RepoError::NotFound));
+}
+
+async fn a_new_token_kills_the_old_token_sessions_and_codes(store: Store) {
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    store.insert_share_links(&[(link.clone(), token("old")), (other.clone(), token("other"))]).await.expect("insert");
+    let now = utc("2025-05-10T10:30:00Z");
+    for (secret, owner) in [("ls_a", "lnk_1"), ("ls_b", "lnk_2")] {
+        let session = viewer_session(secret, owner, None, "2025-05-10T10:00:00Z", Duration::hours(12));
+        store.insert_link_session(&session).await.expect("insert session");
+    }
+    for owner in ["lnk_1", "lnk_2"] {
+        let code = sent_code(owner, "desk@buyer.example", "123456", "2025-05-10T10:25:00Z");
+        store.insert_verification_code(&code).await.expect("insert code");
+    }
+
+    store.replace_share_link_token(&link.id, &token("new")).await.expect("replace");
+    assert_eq!(store.share_link_by_token(&token("old")).await, Ok(None), "the old token is dead");
+    assert_eq!(store.share_link_by_token(&token("new")).await, Ok(Some(undelivered(&link))));
+    assert_eq!(store.link_session(&SecretDigest::of("ls_a"), now).await, Ok(None), "sessions ended");
+    assert_eq!(code_state(&store, "lnk_1", "desk@buyer.example").await, None, "pending codes dead");
+    assert!(store.link_session(&SecretDigest::of("ls_b"), now).await.expect("read").is_some(), "other links untouched");
+    assert!(code_state(&store, "lnk_2", "desk@buyer.example").await.is_some());
+
+    assert_eq!(store.replace_share_link_token(&link.id, &token("other")).await, Err(duplicate("token")));
+    assert_eq!(store.share_link_by_token(&token("new")).await, Ok(Some(undelivered(&link))));
+    assert_eq!(store.share_link_by_token(&token("other")).await, Ok(Some(undelivered(&other))));
+    assert!(code_state(&store, "lnk_2", "desk@buyer.example").await.is_some(), "a refused swap deletes nothing");
+
+    let ghost = ShareLinkId::new("lnk_none");
+    assert_eq!(store.replace_share_link_token(&ghost, &token("ghost")).await, Err(RepoError::NotFound));
+    assert_eq!(store.share_link_by_token(&token("ghost")).await, Ok(None));
+}
+
+async fn link_sessions_live_until_they_expire(store: Store) {
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    let session =
+        viewer_session("ls_1", "lnk_1", Some("desk@buyer.example"), "2025-05-10T10:00:00Z", Duration::hours(12));
+    store.insert_link_session(&session).await.expect("insert");
+
+    assert_eq!(store.link_session(&session.digest, session.created_at).await, Ok(Some(session.clone())));
+    let last_moment = session.expires_at - Duration::nanoseconds(1);
+    assert_eq!(store.link_session(&session.digest, last_moment).await, Ok(Some(session.clone())));
+    assert_eq!(store.link_session(&session.digest, session.expires_at).await, Ok(None), "expired at its expiry");
+    assert_eq!(store.link_session(&SecretDigest::of("ls_other"), session.created_at).await, Ok(None));
+
+    // A later session on the link clears its expired ones, and only those.
+    let later = viewer_session("ls_2", "lnk_1", None, "2025-05-11T00:00:00Z", Duration::hours(1));
+    store.insert_link_session(&later).await.expect("insert");
+    let within = viewer_session("ls_3", "lnk_1", None, "2025-05-11T00:30:00Z", Duration::hours(1));
+    store.insert_link_session(&within).await.expect("insert");
+    assert_eq!(rows::<link_session_rows::Entity>(&store).await, 2);
+    assert_eq!(store.link_session(&later.digest, within.created_at).await, Ok(Some(later)));
+
+    let orphan = viewer_session("ls_orphan", "lnk_none", None, "2025-05-11T00:00:00Z", Duration::hours(1));
+    assert_eq!(store.insert_link_session(&orphan).await, Err(RepoError::NotFound));
+}
+
+async fn only_the_newest_code_counts_and_a_code_redeems_once(store: Store) {
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example", "ops@buyer.example"]);
+    let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))]).await.expect("insert");
+    let desk = address("desk@buyer.example");
+    let now = utc("2025-05-10T10:06:00Z");
+
+    let first = sent_code("lnk_1", "desk@buyer.example", "111111", "2025-05-10T10:00:00Z");
+    store.insert_verification_code(&first).await.expect("insert");
+    assert_eq!(store.verification_code(&link.id, &desk).await, Ok(Some((first.clone(), fresh_state(&first)))));
+    assert_eq!(store.claim_code_attempt(&first.digest).await, Ok(true));
+    assert_eq!(store.claim_code_attempt(&first.digest).await, Ok(true));
+    assert_eq!(
+        code_state(&store, "lnk_1", "desk@buyer.example").await,
+        Some(CodeState { attempts: 2, ..fresh_state(&first) })
+    );
+
+    let for_ops = sent_code("lnk_1", "ops@buyer.example", "222222", "2025-05-10T10:01:00Z");
+    store.insert_verification_code(&for_ops).await.expect("insert");
+    let second = sent_code("lnk_1", "desk@buyer.example", "333333", "2025-05-10T10:02:00Z");
+    store.insert_verification_code(&second).await.expect("insert");
+    assert_eq!(store.verification_code(&link.id, &desk).await, Ok(Some((second.clone(), fresh_state(&second)))));
+    let stale =
+        viewer_session("ls_stale", "lnk_1", Some("desk@buyer.example"), "2025-05-10T10:03:00Z", Duration::hours(1));
+    assert_eq!(store.redeem_verification_code(&first.digest, &stale).await, Ok(false), "a replaced code is dead");
+    assert_eq!(store.link_session(&stale.digest, now).await, Ok(None), "and starts nothing");
+    let ops = address("ops@buyer.example");
+    assert_eq!(
+        store.verification_code(&link.id, &ops).await,
+        Ok(Some((for_ops.clone(), fresh_state(&for_ops)))),
+        "another address keeps its code"
+    );
+    assert_eq!(store.verification_code(&other.id, &desk).await, Ok(None), "another link has none");
+
+    // Six digits repeat sooner or later; the same digits again replace the
+    // code they repeat.
+    let repeat = sent_code("lnk_1", "desk@buyer.example", "333333", "2025-05-10T10:04:00Z");
+    store.insert_verification_code(&repeat).await.expect("insert a repeated code");
+    assert_eq!(store.verification_code(&link.id, &desk).await, Ok(Some((repeat.clone(), fresh_state(&repeat)))));
+
+    // A code allows so many entries, then no more.
+    for _ in 0..porthole_domain::share::CODE_ATTEMPTS {
+        assert_eq!(store.claim_code_attempt(&repeat.digest).await, Ok(true));
+    }
+    assert_eq!(store.claim_code_attempt(&repeat.digest).await, Ok(false), "out of attempts");
+    assert_eq!(
+        code_state(&store, "lnk_1", "desk@buyer.example").await.map(|state| state.attempts),
+        Some(porthole_domain::share::CODE_ATTEMPTS)
+    );
+
+    // A code starts sessions on its own link only.
+    let elsewhere = sent_code("lnk_2", "desk@buyer.example", "555555", "2025-05-10T10:05:00Z");
+    store.insert_verification_code(&elsewhere).await.expect("insert");
+    let crossed = viewer_session("ls_crossed", "lnk_1", None, "2025-05-10T10:05:00Z", Duration::hours(1));
+    assert_eq!(store.redeem_verification_code(&elsewhere.digest, &crossed).await, Ok(false));
+    assert_eq!(code_state(&store, "lnk_2", "desk@buyer.example").await, Some(fresh_state(&elsewhere)));
+
+    let session =
+        viewer_session("ls_ok", "lnk_1", Some("ops@buyer.example"), "2025-05-10T10:06:00Z", Duration::hours(12));
+    assert_eq!(store.redeem_verification_code(&for_ops.digest, &session).await, Ok(true));
+    assert_eq!(store.link_session(&session.digest, now).await, Ok(Some(session.clone())));
+    assert_eq!(
+        code_state(&store, "lnk_1", "ops@buyer.example").await,
+        Some(CodeState { used: true, ..fresh_state(&for_ops) })
+    );
+    let again =
+        viewer_session("ls_again", "lnk_1", Some("ops@buyer.example"), "2025-05-10T10:06:00Z", Duration::hours(1));
+    assert_eq!(store.redeem_verification_code(&for_ops.digest, &again).await, Ok(false), "single use");
+    assert_eq!(store.link_session(&again.digest, now).await, Ok(None));
+
+    let orphan = sent_code("lnk_none", "desk@buyer.example", "666666", "2025-05-10T10:05:00Z");
+    assert_eq!(store.insert_verification_code(&orphan).await, Err(RepoError::NotFound));
+}
+
+async fn concurrent_code_entries_are_all_counted_and_one_redeems(store: Store) {
+    const ENTRIES: usize = 8;
+    const ROUNDS: usize = 5;
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+
+    let mistyped = sent_code("lnk_1", "desk@buyer.example", "999999", "2025-05-10T10:00:00Z");
+    store.insert_verification_code(&mistyped).await.expect("insert");
+    let start = Arc::new(tokio::sync::Barrier::new(ENTRIES));
+    let mut failures = tokio::task::JoinSet::new();
+    for _ in 0..ENTRIES {
+        let (store, digest, start) = (store.clone(), mistyped.digest.clone(), Arc::clone(&start));
+        failures.spawn(async move {
+            start.wait().await;
+            store.claim_code_attempt(&digest).await
+        });
+    }
+    let mut claimed = 0;
+    while let Some(joined) = failures.join_next().await {
+        if joined.expect("entry finished").expect("entry counted") {
+            claimed += 1;
+        }
+    }
+    assert_eq!(claimed, porthole_domain::share::CODE_ATTEMPTS, "concurrent entries share the attempts");
+    let counted = code_state(&store, "lnk_1", "desk@buyer.example").await.map(|state| state.attempts);
+    assert_eq!(counted, Some(porthole_domain::share::CODE_ATTEMPTS), "no entry lost, none beyond the limit");
+
+    for round in 0..ROUNDS {
+        let code = sent_code("lnk_1", "desk@buyer.example", &format!("{round:06}"), "2025-05-10T10:00:00Z");
+        store.insert_verification_code(&code).await.expect("insert");
+        let start = Arc::new(tokio::sync::Barrier::new(ENTRIES));
+        let mut racers = tokio::task::JoinSet::new();
+        for n in 0..ENTRIES {
+            let (store, digest, start) = (store.clone(), code.digest.clone(), Arc::clone(&start));
+            let session = viewer_session(
+                &format!("ls_{round}_{n}"),
+                "lnk_1",
+                Some("desk@buyer.example"),
+                "2025-05-10T10:01:00Z",
+                Duration::hours(12),
+            );
+            racers.spawn(async move {
+                start.wait().await;
+                store.redeem_verification_code(&digest, &session).await.map(|won| won.then_some(session))
+            });
+        }
+        let mut winners = Vec::new();
+        while let Some(joined) = racers.join_next().await {
+            if let Some(session) = joined.expect("racer finished").expect("redeem answered") {
+                winners.push(session);
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: exactly one winner");
+        let now = utc("2025-05-10T10:02:00Z");
+        assert_eq!(store.link_session(&winners[0].digest, now).await, Ok(Some(winners[0].clone())));
+        let sessions = rows::<link_session_rows::Entity>(&store).await;
+        assert_eq!(sessions, u64::try_from(round + 1).expect("small"), "round {round}: losers start nothing");
+    }
+}
+
+async fn concurrent_code_requests_leave_one_code(store: Store) {
+    const REQUESTS: usize = 8;
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    let start = Arc::new(tokio::sync::Barrier::new(REQUESTS));
+    let mut requests = tokio::task::JoinSet::new();
+    for n in 0..REQUESTS {
+        let (store, start) = (store.clone(), Arc::clone(&start));
+        let code = sent_code("lnk_1", "desk@buyer.example", &format!("{n:06}"), "2025-05-10T10:00:00Z");
+        requests.spawn(async move {
+            start.wait().await;
+            store.insert_verification_code(&code).await
+        });
+    }
+    while let Some(joined) = requests.join_next().await {
+        joined.expect("request finished").expect("code stored");
+    }
+    assert_eq!(rows::<link_verification_code_rows::Entity>(&store).await, 1, "only the last request's code lives");
+}
+
+async fn the_access_log_is_newest_first_and_limited(store: Store) {
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &[]);
+    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))]).await.expect("insert");
+    let entry = |at: &str, access: LinkAccess, email: Option<&str>, client: Option<&str>| LinkAccessEntry {
+        at: utc(at),
+        access,
+        email: email.map(address),
+        client_address: client.map(str::to_owned),
+    };
+    let opened = entry("2025-05-10T10:00:00Z", LinkAccess::Opened, None, Some("203.0.113.7"));
+    let verified = entry("2025-05-10T10:05:00Z", LinkAccess::Verified, Some("desk@buyer.example"), Some("2001:db8::1"));
+    let same_instant = entry("2025-05-10T10:05:00Z", LinkAccess::Opened, Some("desk@buyer.example"), None);
+    let recorded_late = entry("2025-05-10T09:00:00.5Z", LinkAccess::Opened, None, None);
+    for logged in [&opened, &verified, &same_instant, &recorded_late] {
+        store.record_link_access(&link.id, logged).await.expect("record");
+    }
+    let elsewhere = entry("2025-05-10T11:00:00Z", LinkAccess::Opened, None, None);
+    store.record_link_access(&other.id, &elsewhere).await.expect("record");
+
+    let newest_first = vec![same_instant.clone(), verified.clone(), opened.clone(), recorded_late.clone()];
+    assert_eq!(store.link_access_log(&link.id, 10).await, Ok(newest_first), "ties in the order recorded, reversed");
+    assert_eq!(store.link_access_log(&link.id, 2).await, Ok(vec![same_instant, verified]));
+    assert_eq!(store.link_access_log(&other.id, 10).await, Ok(vec![elsewhere.clone()]));
+    let ghost = ShareLinkId::new("lnk_none");
+    assert_eq!(store.link_access_log(&ghost, 10).await, Ok(Vec::new()));
+    assert_eq!(store.record_link_access(&ghost, &elsewhere).await, Err(RepoError::NotFound));
+}
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+struct HandClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl HandClock {
+    fn at(text: &str) -> Self {
+        Self(std::sync::Mutex::new(utc(text)))
+    }
+
+    fn set(&self, text: &str) -> DateTime<Utc> {
+        let at = utc(text);
+        *self.0.lock().expect("clock lock") = at;
+        at
+    }
+}
+
+impl Clock for HandClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock lock")
+    }
+}
+
+async fn delivered_at(store: &Store, id: &ShareLinkId) -> Option<DateTime<Utc>> {
+    store.share_link(id).await.expect("read link").expect("link exists").delivered_at
+}
+
+async fn delivered_at_is_when_viewers_first_saw_the_shipment_done(store: Store) {
+    seed_parties(&store).await;
+    let clock = Arc::new(HandClock::at("2025-05-20T00:00:00Z"));
+    let ports = store.ports(clock.clone(), Arc::new(RandomIds), Arc::new(DiscardMail));
+    let sent = shipment("shp_1", "SHP/202505/00080", "org_saigon");
+    ports.shipments.upsert_shipment(&sent).await.expect("upsert");
+    let link = new_link("lnk_1", "shp_1", "2025-05-20T00:00:00Z", &[]);
+    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    assert_eq!(delivered_at(&store, &link.id).await, None);
+
+    clock.set("2025-05-30T09:00:00Z");
+    let mut quiet_delivery =
+        event("evt-pod-staff", EventCode::Dlvd, Classifier::Act, "2025-05-30T08:00:00-07:00", None);
+    quiet_delivery.published = false;
+    ports.shipments.append_events(&sent.id, &[quiet_delivery]).await.expect("append");
+    let record = store.shipment_record(&sent.id).await.expect("load").expect("exists");
+    assert_eq!(record.staff_state().status, Status::Done, "staff see it delivered");
+    assert_eq!(delivered_at(&store, &link.id).await, None, "viewers do not, so links do not count from it");
+
+    let delivered = clock.set("2025-05-30T10:00:00Z");
+    let delivery = event("evt-pod", EventCode::Dlvd, Classifier::Act, "2025-05-30T09:30:00-07:00", None);
+    ports.shipments.append_events(&sent.id, &[delivery]).await.expect("append");
+    assert_eq!(shipment_row(&store, "shp_1").await.published_status, "done");
+    assert_eq!(delivered_at(&store, &link.id).await, Some(delivered));
+    let by_token = store.share_link_by_token(&token("1")).await.expect("read").map(|s| s.delivered_at);
+    assert_eq!(by_token, Some(Some(delivered)));
+    let of_shipment = store.share_links_of(&sent.id).await.expect("read");
+    assert_eq!(of_shipment.iter().map(|s| s.delivered_at).collect::<Vec<_>>(), [Some(delivered)]);
+
+    // Still Done: later events and restatements keep the first time.
+    clock.set("2025-05-31T10:00:00Z");
+    let late_estimate =
+        event("evt-eta", EventCode::Arri, Classifier::Est, "2025-05-29T08:00:00-07:00", Some(long_beach()));
+    ports.shipments.append_events(&sent.id, &[late_estimate]).await.expect("append");
+    ports.shipments.upsert_shipment(&sent).await.expect("restate");
+    assert_eq!(shipment_row(&store, "shp_1").await.published_status, "done");
+    assert_eq!(delivered_at(&store, &link.id).await, Some(delivered), "the first Done counts");
+
+    // The delivery was a mistake: retracting it takes Done away from viewers.
+    clock.set("2025-06-01T10:00:00Z");
+    let mut correction = event("evt-fix", EventCode::Arri, Classifier::Est, "2025-06-02T08:00:00-07:00", None);
+    correction.retracts = Some("evt-pod".to_owned());
+    ports.shipments.append_events(&sent.id, &[correction]).await.expect("append");
+    assert_eq!(shipment_row(&store, "shp_1").await.published_status, "confirmed");
+    assert_eq!(delivered_at(&store, &link.id).await, None);
+
+    // Staff close it, restate it, then reopen it.
+    let closed = clock.set("2025-06-03T10:00:00Z");
+    let done = porthole_domain::Shipment { status: Status::Done, ..sent.clone() };
+    ports.shipments.upsert_shipment(&done).await.expect("close");
+    assert_eq!(delivered_at(&store, &link.id).await, Some(closed));
+    clock.set("2025-06-04T10:00:00Z");
+    ports.shipments.upsert_shipment(&done).await.expect("restate");
+    assert_eq!(delivered_at(&store, &link.id).await, Some(closed));
+    clock.set("2025-06-05T10:00:00Z");
+    let reopened = porthole_domain::Shipment { status: Status::InTransit, ..sent.clone() };
+    ports.shipments.upsert_shipment(&reopened).await.expect("reopen");
+    assert_eq!(shipment_row(&store, "shp_1").await.published_status, "in_transit");
+    assert_eq!(delivered_at(&store, &link.id).await, None, "reopened: not delivered any more");
+    assert_eq!(shipment_row(&store, "shp_1").await.published_done_at, None);
+}
+
+async fn existing_shipment_ids_name_only_existing_shipments(store: Store) {
+    seed_linkable(&store).await;
+    store.upsert_shipment(&shipment("shp_3", "SHP/202505/00082", "org_saigon")).await.expect("upsert");
+    let id = |text: &str| ShipmentId::new(text);
+    // More ids than one lookup carries, the real ones spread among them.
+    let mut asked: Vec<ShipmentId> = (0..2_500).map(|n| id(&format!("shp_missing_{n}"))).collect();
+    asked.insert(0, id("shp_1"));
+    asked.insert(1_200, id("shp_3"));
+    asked.push(id("shp_2"));
+    asked.push(id("shp_1"));
+    let found: BTreeSet<ShipmentId> = store.existing_shipment_ids(&asked).await.expect("lookup").into_iter().collect();
+    assert_eq!(found, BTreeSet::from([id("shp_1"), id("shp_2"), id("shp_3")]));
+    assert_eq!(store.existing_shipment_ids(&[id("shp_missing")]).await, Ok(Vec::new()));
+    assert_eq!(store.existing_shipment_ids(&[]).await, Ok(Vec::new()));
+}
+
+/// Keeps every mail, so a story can read the code it carries.
+#[derive(Debug, Default)]
+struct KeptMail(std::sync::Mutex<Vec<porthole_app::ports::Mail>>);
+
+#[async_trait::async_trait]
+impl porthole_app::ports::Mailer for KeptMail {
+    async fn send(&self, mail: &porthole_app::ports::Mail) -> Result<(), porthole_app::ports::MailError> {
+        self.0.lock().expect("mail lock").push(mail.clone());
+        Ok(())
+    }
+}
+
+impl KeptMail {
+    /// The six-digit code of the last mail, on a line of its own.
+    fn last_code(&self) -> String {
+        let mails = self.0.lock().expect("mail lock");
+        let text = &mails.last().expect("a mail was sent").text;
+        let code = text.lines().map(str::trim).find(|l| l.len() == 6 && l.chars().all(|c| c.is_ascii_digit()));
+        code.expect("a code line").to_owned()
+    }
+}
+
+async fn the_share_link_use_cases_run_on_the_store(store: Store) {
+    seed_parties(&store).await;
+    store.upsert_shipment(&shipment("shp_1", "SHP/202505/00080", "org_saigon")).await.expect("upsert");
+    let mail = Arc::new(KeptMail::default());
+    let app = Porthole::new(store.ports(Arc::new(SystemClock), Arc::new(RandomIds), mail.clone()));
+    let options = ShareLinkOptions {
+        recipients: Some(vec!["desk@buyer.example".to_owned()]),
+        require_verification: true,
+        ..Default::default()
+    };
+    let issued = app.create_share_link("shp_1", &options).await.expect("create");
+    let token = issued.url.rsplit_once("/t/").map(|(_, token)| token.to_owned()).expect("a token URL");
+    let link_id = issued.link.id.clone();
+    let entry = app.open_share_link(&token).await;
+    assert!(matches!(entry, Ok(LinkEntry::NeedsVerification { ref link_id }) if *link_id == issued.link.id));
+
+    app.request_link_code(&token, "desk@buyer.example", None).await.expect("request a code");
+    let code = mail.last_code();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let rejected = app.verify_link_code(&token, "desk@buyer.example", wrong, None).await;
+    assert!(matches!(rejected, Err(AppError::CodeRejected { attempts_left: 4 })), "{rejected:?}");
+    let session = app.verify_link_code(&token, "desk@buyer.example", &code, None).await.expect("verify");
+    let again = app.verify_link_code(&token, "desk@buyer.example", &code, None).await;
+    assert!(matches!(again, Err(AppError::CodeExpired)), "single use: {again:?}");
+
+    let view = app.shared_shipment(&link_id, session.secret.expose(), None).await.expect("the shared shipment");
+    assert_eq!(view.reference.as_str(), "SHP/202505/00080");
+    let details = app.share_link_details(&link_id).await.expect("details");
+    let log: Vec<(LinkAccess, Option<&str>)> =
+        details.access_log.iter().map(|e| (e.access, e.email.as_ref().map(Email::as_str))).collect();
+    assert_eq!(
+        log,
+        [(LinkAccess::Opened, Some("desk@buyer.example")), (LinkAccess::Verified, Some("desk@buyer.example"))]
+    );
+
+    app.revoke_share_link(&link_id).await.expect("revoke");
+    let after = app.shared_shipment(&link_id, session.secret.expose(), None).await;
+    assert!(matches!(after, Err(AppError::NotFound)), "{after:?}");
+    assert!(matches!(app.open_share_link(&token).await, Err(AppError::NotFound)));
 }

@@ -3,10 +3,15 @@
 //! for why), converted to and from chrono in [`crate::codec`].
 
 pub mod api_key;
+pub mod link_access_entry;
+pub mod link_session;
+pub mod link_verification_code;
 pub mod login_token;
 pub mod master;
 pub mod organization;
 pub mod portal_session;
+pub mod share_link;
+pub mod share_link_recipient;
 pub mod shipment;
 pub mod shipment_container;
 pub mod tracking_event;

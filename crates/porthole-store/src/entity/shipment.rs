@@ -1,5 +1,7 @@
 //! A house shipment, with the milestone state viewers see kept alongside
-//! (`published_*`) so lists and filters need not replay events.
+//! (`published_*`) so lists and filters need not replay events, and when
+//! viewers first saw it Done (`published_done_at`), which share links that
+//! expire on delivery count from.
 
 use sea_orm::entity::prelude::*;
 
@@ -42,6 +44,8 @@ pub struct Model {
     pub published_eta: Option<String>,
     pub published_atd: Option<String>,
     pub published_ata: Option<String>,
+    /// When `published_status` last became Done; `None` while it is not.
+    pub published_done_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -1,60 +1,417 @@
+//! Share links, their viewers' sessions, verification codes and access log.
+//!
+//! Links are read with their recipients in two queries however many links
+//! there are: the links (joined to their shipment for its delivery time),
+//! then every recipient of those links, selected by the same condition
+//! through a join, so no id list is sent back and no query runs per link.
+//!
+//! Times are `utc_text` (UTC, fixed width): "live" and "earlier" are text
+//! comparisons, on both backends.
+
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_app::ports::{
     LinkAccessEntry, LinkSession, RepoError, RepoResult, ShareLinkRepository, StoredShareLink, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
+use porthole_domain::share::CODE_ATTEMPTS;
 use porthole_domain::{CodeState, Email, ShareLink, ShareLinkId, ShipmentId};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, Select,
+};
 
+use super::{INSERT_CHUNK, finish};
 use crate::Store;
+use crate::codec::{
+    ShareLinkRow, access_entry_of, access_entry_row, link_session_of, link_session_row, share_link_rows,
+    stored_share_link_of, utc_text, verification_code_of, verification_code_row,
+};
+use crate::entity::{
+    link_access_entry, link_session, link_verification_code, share_link, share_link_recipient, shipment,
+};
+use crate::error::{Unique, unavailable, write_error};
 
-// PENDING(store): replaced by the real implementation.
+const TOKEN: Unique = Unique::new("share_links", "token_digest", "token");
+
 #[async_trait]
 impl ShareLinkRepository for Store {
-    async fn insert_share_links(&self, _links: &[(ShareLink, SecretDigest)]) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+    async fn insert_share_links(&self, links: &[(ShareLink, SecretDigest)]) -> RepoResult<()> {
+        let (rows, recipients): (Vec<_>, Vec<_>) =
+            links.iter().map(|(link, token)| share_link_rows(link, token)).unzip();
+        let recipients: Vec<_> = recipients.into_iter().flatten().collect();
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                share_link::Entity::insert_many(chunk.iter().cloned().map(IntoActiveModel::into_active_model))
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(|e| write_error(e, &[TOKEN]))?;
+            }
+            for chunk in recipients.chunks(INSERT_CHUNK) {
+                share_link_recipient::Entity::insert_many(
+                    chunk.iter().cloned().map(IntoActiveModel::into_active_model),
+                )
+                .exec_without_returning(&txn)
+                .await
+                .map_err(|e| write_error(e, &[]))?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(txn, result).await
     }
-    async fn share_link(&self, _id: &ShareLinkId) -> RepoResult<Option<StoredShareLink>> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn share_link(&self, id: &ShareLinkId) -> RepoResult<Option<StoredShareLink>> {
+        let links = self.links_where(Condition::all().add(share_link::Column::Id.eq(id.as_str()))).await?;
+        Ok(links.into_iter().next())
     }
-    async fn share_link_by_token(&self, _digest: &SecretDigest) -> RepoResult<Option<StoredShareLink>> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn share_link_by_token(&self, digest: &SecretDigest) -> RepoResult<Option<StoredShareLink>> {
+        let links = self.links_where(Condition::all().add(share_link::Column::TokenDigest.eq(digest.as_str()))).await?;
+        Ok(links.into_iter().next())
     }
-    async fn share_links_of(&self, _shipment_id: &ShipmentId) -> RepoResult<Vec<StoredShareLink>> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn share_links_of(&self, shipment_id: &ShipmentId) -> RepoResult<Vec<StoredShareLink>> {
+        self.links_where(Condition::all().add(share_link::Column::ShipmentId.eq(shipment_id.as_str()))).await
     }
-    async fn revoke_share_link(&self, _id: &ShareLinkId, _at: DateTime<Utc>) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn revoke_share_link(&self, id: &ShareLinkId, at: DateTime<Utc>) -> RepoResult<()> {
+        let at = utc_text(&at);
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let revoked = share_link::Entity::update_many()
+                .col_expr(share_link::Column::RevokedAt, Expr::value(at.as_str()))
+                .filter(share_link::Column::Id.eq(id.as_str()))
+                .filter(
+                    Condition::any()
+                        .add(share_link::Column::RevokedAt.is_null())
+                        .add(share_link::Column::RevokedAt.gt(at.as_str())),
+                )
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            // Nothing changed: either an earlier revocation stands, or
+            // there is no such link.
+            if revoked.rows_affected == 0 && !link_exists(&txn, id).await? {
+                return Err(RepoError::NotFound);
+            }
+            end_link_sessions(&txn, id).await
+        }
+        .await;
+        finish(txn, result).await
     }
-    async fn replace_share_link_token(&self, _id: &ShareLinkId, _digest: &SecretDigest) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn replace_share_link_token(&self, id: &ShareLinkId, digest: &SecretDigest) -> RepoResult<()> {
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let replaced = share_link::Entity::update_many()
+                .col_expr(share_link::Column::TokenDigest, Expr::value(digest.as_str()))
+                .filter(share_link::Column::Id.eq(id.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(|e| write_error(e, &[TOKEN]))?;
+            if replaced.rows_affected == 0 {
+                return Err(RepoError::NotFound);
+            }
+            end_link_sessions(&txn, id).await?;
+            // A code mailed for the old URL must not open the new one.
+            link_verification_code::Entity::delete_many()
+                .filter(link_verification_code::Column::LinkId.eq(id.as_str()))
+                .exec(&txn)
+                .await
+                .map(drop)
+                .map_err(unavailable)
+        }
+        .await;
+        finish(txn, result).await
     }
-    async fn record_link_access(&self, _id: &ShareLinkId, _entry: &LinkAccessEntry) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn record_link_access(&self, id: &ShareLinkId, entry: &LinkAccessEntry) -> RepoResult<()> {
+        link_access_entry::Entity::insert(access_entry_row(id, entry))
+            .exec_without_returning(&self.db)
+            .await
+            .map(drop)
+            .map_err(|e| write_error(e, &[]))
     }
-    async fn link_access_log(&self, _id: &ShareLinkId, _limit: u64) -> RepoResult<Vec<LinkAccessEntry>> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn link_access_log(&self, id: &ShareLinkId, limit: u64) -> RepoResult<Vec<LinkAccessEntry>> {
+        let rows = link_access_entry::Entity::find()
+            .filter(link_access_entry::Column::LinkId.eq(id.as_str()))
+            .order_by_desc(link_access_entry::Column::At)
+            .order_by_desc(link_access_entry::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(rows.into_iter().map(access_entry_of).collect::<Result<_, _>>()?)
     }
-    async fn insert_verification_code(&self, _code: &VerificationCode) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    /// Deletes the earlier code rather than marking it dead: a new code
+    /// may repeat an earlier one's six digits, and so its digest.
+    async fn insert_verification_code(&self, code: &VerificationCode) -> RepoResult<()> {
+        let link = code.link_id.as_str();
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            // Two requests at once must still leave one live code. On
+            // PostgreSQL the link's row lock queues them, so the second
+            // deletes the first's code; SQLite's write lock already does.
+            let locked = share_link::Entity::find_by_id(link)
+                .select_only()
+                .column(share_link::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<String>()
+                .one(&txn)
+                .await
+                .map_err(unavailable)?;
+            if locked.is_none() {
+                return Err(RepoError::NotFound);
+            }
+            link_verification_code::Entity::delete_many()
+                .filter(link_verification_code::Column::LinkId.eq(link))
+                .filter(link_verification_code::Column::Email.eq(code.email.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            link_verification_code::Entity::insert(verification_code_row(code).into_active_model())
+                .exec_without_returning(&txn)
+                .await
+                .map(drop)
+                .map_err(|e| write_error(e, &[]))
+        }
+        .await;
+        finish(txn, result).await
     }
+
     async fn verification_code(
         &self,
-        _link_id: &ShareLinkId,
-        _email: &Email,
+        link_id: &ShareLinkId,
+        email: &Email,
     ) -> RepoResult<Option<(VerificationCode, CodeState)>> {
-        Err(RepoError::Unavailable("pending".into()))
+        let row = link_verification_code::Entity::find()
+            .filter(link_verification_code::Column::LinkId.eq(link_id.as_str()))
+            .filter(link_verification_code::Column::Email.eq(email.as_str()))
+            .order_by_desc(link_verification_code::Column::SentAt)
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(verification_code_of).transpose()?)
     }
-    async fn record_code_failure(&self, _digest: &SecretDigest) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    /// One conditional UPDATE that adds one to the stored count while it is
+    /// below the limit: of concurrent entries, at most the remaining
+    /// attempts' worth get through.
+    async fn claim_code_attempt(&self, digest: &SecretDigest) -> RepoResult<bool> {
+        link_verification_code::Entity::update_many()
+            .col_expr(
+                link_verification_code::Column::Attempts,
+                Expr::col(link_verification_code::Column::Attempts).add(1),
+            )
+            .filter(link_verification_code::Column::Digest.eq(digest.as_str()))
+            .filter(link_verification_code::Column::UsedAt.is_null())
+            .filter(link_verification_code::Column::Attempts.lt(i64::from(CODE_ATTEMPTS)))
+            .exec(&self.db)
+            .await
+            .map(|claimed| claimed.rows_affected == 1)
+            .map_err(unavailable)
     }
-    async fn redeem_verification_code(&self, _digest: &SecretDigest, _session: &LinkSession) -> RepoResult<bool> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    /// One conditional UPDATE decides, as for sign-in tokens: of concurrent
+    /// callers only the one whose UPDATE changed the row starts a session.
+    /// Attempts were counted before the code was compared, so they need no
+    /// second check here.
+    async fn redeem_verification_code(&self, digest: &SecretDigest, session: &LinkSession) -> RepoResult<bool> {
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let redeemed = link_verification_code::Entity::update_many()
+                .col_expr(link_verification_code::Column::UsedAt, Expr::value(utc_text(&session.created_at)))
+                .filter(link_verification_code::Column::Digest.eq(digest.as_str()))
+                .filter(link_verification_code::Column::LinkId.eq(session.link_id.as_str()))
+                .filter(link_verification_code::Column::UsedAt.is_null())
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            if redeemed.rows_affected == 0 {
+                return Ok(false);
+            }
+            insert_session(&txn, session).await?;
+            Ok(true)
+        }
+        .await;
+        finish(txn, result).await
     }
-    async fn insert_link_session(&self, _session: &LinkSession) -> RepoResult<()> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn insert_link_session(&self, session: &LinkSession) -> RepoResult<()> {
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = insert_session(&txn, session).await;
+        finish(txn, result).await
     }
-    async fn link_session(&self, _digest: &SecretDigest, _now: DateTime<Utc>) -> RepoResult<Option<LinkSession>> {
-        Err(RepoError::Unavailable("pending".into()))
+
+    async fn link_session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<LinkSession>> {
+        let row = link_session::Entity::find_by_id(digest.as_str())
+            .filter(link_session::Column::ExpiresAt.gt(utc_text(&now)))
+            .one(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(row.map(link_session_of).transpose()?)
+    }
+}
+
+impl Store {
+    /// The links meeting `which` (a condition on `share_links`), newest
+    /// first, each with its recipients and its shipment's delivery time;
+    /// two queries over one snapshot.
+    async fn links_where(&self, which: Condition) -> RepoResult<Vec<StoredShareLink>> {
+        let txn = self.begin_read().await.map_err(unavailable)?;
+        let result = async {
+            let links = links_of(which.clone()).into_model::<ShareLinkRow>().all(&txn).await.map_err(unavailable)?;
+            if links.is_empty() {
+                return Ok(Vec::new());
+            }
+            let recipients = recipients_of(which).all(&txn).await.map_err(unavailable)?;
+            let mut by_link: HashMap<String, Vec<share_link_recipient::Model>> = HashMap::new();
+            for recipient in recipients {
+                by_link.entry(recipient.link_id.clone()).or_default().push(recipient);
+            }
+            let stored = links.into_iter().map(|row| {
+                let recipients = by_link.remove(&row.id).unwrap_or_default();
+                stored_share_link_of(row, recipients)
+            });
+            Ok(stored.collect::<Result<_, _>>()?)
+        }
+        .await;
+        finish(txn, result).await
+    }
+}
+
+/// The [`ShareLinkRow`]s of the links meeting `which`, newest first.
+fn links_of(which: Condition) -> Select<share_link::Entity> {
+    use share_link::Column as L;
+    share_link::Entity::find()
+        .select_only()
+        .columns([
+            L::Id,
+            L::ShipmentId,
+            L::RequireVerification,
+            L::ExpiresAt,
+            L::ExpireOnDelivery,
+            L::SectionContainers,
+            L::SectionCargo,
+            L::SectionDocuments,
+            L::CreatedAt,
+            L::RevokedAt,
+        ])
+        .column_as(shipment::Column::PublishedDoneAt, "delivered_at")
+        .join(JoinType::InnerJoin, share_link::Relation::Shipment.def())
+        .filter(which)
+        .order_by_desc(L::CreatedAt)
+        .order_by_desc(L::Id)
+}
+
+/// Every recipient of the links meeting `which`, link by link in the order
+/// of [`links_of`] (so the database walks the same index and need not
+/// sort), each link's in position order.
+fn recipients_of(which: Condition) -> Select<share_link_recipient::Entity> {
+    share_link_recipient::Entity::find()
+        .join(JoinType::InnerJoin, share_link_recipient::Relation::ShareLink.def())
+        .filter(which)
+        .order_by_desc(share_link::Column::CreatedAt)
+        .order_by_desc(share_link::Column::Id)
+        .order_by_asc(share_link_recipient::Column::Position)
+}
+
+async fn link_exists(conn: &impl ConnectionTrait, id: &ShareLinkId) -> RepoResult<bool> {
+    let found = share_link::Entity::find_by_id(id.as_str())
+        .select_only()
+        .column(share_link::Column::Id)
+        .into_tuple::<String>()
+        .one(conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(found.is_some())
+}
+
+/// Deletes every viewer session on the link.
+async fn end_link_sessions(conn: &impl ConnectionTrait, id: &ShareLinkId) -> RepoResult<()> {
+    link_session::Entity::delete_many()
+        .filter(link_session::Column::LinkId.eq(id.as_str()))
+        .exec(conn)
+        .await
+        .map(drop)
+        .map_err(unavailable)
+}
+
+/// Starts the session, and ends the link's sessions that have already
+/// expired, which nothing else would ever delete.
+async fn insert_session(conn: &impl ConnectionTrait, session: &LinkSession) -> RepoResult<()> {
+    link_session::Entity::delete_many()
+        .filter(link_session::Column::LinkId.eq(session.link_id.as_str()))
+        .filter(link_session::Column::ExpiresAt.lte(utc_text(&session.created_at)))
+        .exec(conn)
+        .await
+        .map_err(unavailable)?;
+    link_session::Entity::insert(link_session_row(session).into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map(drop)
+        .map_err(|e| write_error(e, &[]))
+}
+
+/// How SQLite plans the link queries: ordered index ranges, no table scan,
+/// no sort. Its planner answers on an empty table as on a full one.
+#[cfg(test)]
+mod plans {
+    use sea_orm::{DbBackend, QueryTrait, Statement};
+
+    use super::*;
+
+    async fn plan(store: &Store, statement: Statement) -> Vec<String> {
+        let explain = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            statement.values.map(|values| values.0).unwrap_or_default(),
+        );
+        let rows = store.connection().query_all_raw(explain).await.expect("explain");
+        rows.iter().map(|row| row.try_get::<String>("", "detail").expect("detail column")).collect()
+    }
+
+    fn scans_nothing(details: &[String]) {
+        assert!(!details.iter().any(|d| d.starts_with("SCAN")), "scans: {details:?}");
+    }
+
+    fn sorts(details: &[String]) -> Vec<&str> {
+        details.iter().filter(|d| d.contains("TEMP B-TREE")).map(String::as_str).collect()
+    }
+
+    #[tokio::test]
+    async fn links_and_recipients_are_read_through_indexes_in_order() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrate");
+        for (which, index) in [
+            (share_link::Column::ShipmentId.eq("shp_1"), "idx_share_links_shipment_id_created_at"),
+            (share_link::Column::TokenDigest.eq("abc"), "uq_share_links_token_digest"),
+        ] {
+            let which = Condition::all().add(which);
+            let links = plan(&store, links_of(which.clone()).build(DbBackend::Sqlite)).await;
+            assert!(links.iter().any(|d| d.contains(index)), "{links:?}");
+            scans_nothing(&links);
+            assert_eq!(sorts(&links), Vec::<&str>::new(), "{links:?}");
+            let recipients = plan(&store, recipients_of(which).build(DbBackend::Sqlite)).await;
+            assert!(recipients.iter().any(|d| d.contains(index)), "{recipients:?}");
+            assert!(
+                recipients.iter().any(|d| d.contains("sqlite_autoindex_share_link_recipients_1")),
+                "{recipients:?}"
+            );
+            scans_nothing(&recipients);
+            // Links come in order; only each link's few recipients are
+            // put in position order.
+            assert!(
+                sorts(&recipients).iter().all(|d| d.contains("LAST TERM OF ORDER BY")),
+                "no sort of the whole result: {recipients:?}"
+            );
+        }
     }
 }

@@ -13,7 +13,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, TryInsertResult,
 };
 
-use super::{INSERT_CHUNK, count, finish};
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, count, finish};
 use crate::Store;
 use crate::codec::{
     ShipmentColumns, SummaryRow, container_rows, event_of, event_row, master_of, offset_time_text, organization_of,
@@ -97,7 +97,7 @@ impl ShipmentRepository for Store {
                     .await
                     .map_err(|e| write_error(e, &[]))?;
             }
-            publish_viewer_state(&txn, &ShipmentId::new(id), None).await?;
+            publish_viewer_state(&txn, &ShipmentId::new(id), &now).await?;
             Ok(upserted)
         }
         .await;
@@ -140,7 +140,7 @@ impl ShipmentRepository for Store {
                 }
                 // Duplicates change nothing, so neither can the derived state.
                 if accepted > 0 {
-                    publish_viewer_state(&txn, id, Some(&now)).await?;
+                    publish_viewer_state(&txn, id, &now).await?;
                 }
                 Ok(AppendOutcome { accepted, duplicates: events.len().saturating_sub(accepted) })
             }
@@ -189,9 +189,21 @@ impl ShipmentRepository for Store {
         Ok(rows.into_iter().map(summary_of).collect::<Result<_, _>>()?)
     }
 
-    // PENDING(store): replaced by the real implementation.
-    async fn existing_shipment_ids(&self, _ids: &[ShipmentId]) -> RepoResult<Vec<ShipmentId>> {
-        Err(porthole_app::ports::RepoError::Unavailable("pending".into()))
+    async fn existing_shipment_ids(&self, ids: &[ShipmentId]) -> RepoResult<Vec<ShipmentId>> {
+        let wanted: Vec<&str> = ids.iter().map(ShipmentId::as_str).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut found = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(LOOKUP_CHUNK) {
+            let existing = shipment::Entity::find()
+                .select_only()
+                .column(shipment::Column::Id)
+                .filter(shipment::Column::Id.is_in(chunk.iter().copied()))
+                .into_tuple::<String>()
+                .all(&self.db)
+                .await
+                .map_err(unavailable)?;
+            found.extend(existing.into_iter().map(ShipmentId::new));
+        }
+        Ok(found)
     }
 }
 
@@ -393,6 +405,7 @@ fn new_row(id: &str, columns: &ShipmentColumns, now: &str) -> shipment::Model {
         published_eta: None,
         published_atd: None,
         published_ata: None,
+        published_done_at: None,
         created_at: now.to_owned(),
         updated_at: now.to_owned(),
     }
@@ -489,27 +502,34 @@ async fn load_record(conn: &impl ConnectionTrait, id: &ShipmentId) -> RepoResult
 }
 
 /// Stores the domain's viewer state of the shipment as it now stands
-/// within `conn`'s transaction; `touched_at` also bumps `updated_at`.
-async fn publish_viewer_state(
-    conn: &impl ConnectionTrait,
-    id: &ShipmentId,
-    touched_at: Option<&str>,
-) -> RepoResult<()> {
+/// within `conn`'s transaction, and bumps `updated_at` to `now`.
+///
+/// `published_done_at` says since when viewers have seen the shipment Done:
+/// it is set to `now` as the status becomes Done, kept while it stays Done
+/// (a late event or a restated shipment must not restart the delivery
+/// grace of share links), and cleared when it leaves Done (staff reopen it,
+/// or the delivery event is retracted). It is only ever set together with a
+/// Done status, so "was Done before" is "already has a time".
+async fn publish_viewer_state(conn: &impl ConnectionTrait, id: &ShipmentId, now: &str) -> RepoResult<()> {
     let record = load_record(conn, id).await?.ok_or(RepoError::NotFound)?;
     let state = record.viewer_state();
-    let mut published = shipment::ActiveModel {
+    let published = shipment::ActiveModel {
         published_status: Set(state.status.as_str().to_owned()),
         published_etd: Set(state.etd.as_ref().map(offset_time_text)),
         published_eta: Set(state.eta.as_ref().map(offset_time_text)),
         published_atd: Set(state.atd.as_ref().map(offset_time_text)),
         published_ata: Set(state.ata.as_ref().map(offset_time_text)),
+        updated_at: Set(now.to_owned()),
         ..Default::default()
     };
-    if let Some(now) = touched_at {
-        published.updated_at = Set(now.to_owned());
-    }
+    let done_since = if state.status == Status::Done {
+        Func::coalesce([Expr::col(shipment::Column::PublishedDoneAt), Expr::value(now)]).into()
+    } else {
+        Expr::value(Option::<String>::None)
+    };
     shipment::Entity::update_many()
         .set(published)
+        .col_expr(shipment::Column::PublishedDoneAt, done_since)
         .filter(shipment::Column::Id.eq(id.as_str()))
         .exec(conn)
         .await
