@@ -15,9 +15,11 @@ use porthole_domain as domain;
 use porthole_domain::milestone::{Audience, effective_events};
 
 mod portal;
+mod share_links;
 mod tracking_users;
 
 pub(crate) use portal::*;
+pub(crate) use share_links::*;
 pub(crate) use tracking_users::*;
 
 // ---- Shared shapes ------------------------------------------------------

@@ -284,6 +284,7 @@ pub(crate) mod documented {
     pub const INVALID_CREDENTIALS: u16 = 1 << 8;
     pub const INVALID_TOKEN: u16 = 1 << 9;
     pub const RATE_LIMITED: u16 = 1 << 10;
+    pub const LINK_NOT_ACTIVE: u16 = 1 << 11;
     /// What every staff call can meet: no or a bad key, a role without the
     /// permission, storage down.
     pub const STAFF_CALL: u16 = UNAUTHORIZED | FORBIDDEN | UNAVAILABLE;
@@ -325,7 +326,7 @@ impl<const DOCUMENTED: u16> From<Failure<DOCUMENTED>> for poem::Error {
     }
 }
 
-const DOCUMENTED_RESPONSES: [(u16, u16, &str); 11] = [
+const DOCUMENTED_RESPONSES: [(u16, u16, &str); 12] = [
     (documented::BAD_REQUEST, 400, "The body is not JSON of the expected shape (`bad_request`)."),
     (documented::UNAUTHORIZED, 401, "No API key, or an unknown one (`unauthorized`)."),
     (
@@ -343,6 +344,11 @@ const DOCUMENTED_RESPONSES: [(u16, u16, &str); 11] = [
     (documented::FORBIDDEN, 403, "The key's role may not do this (`forbidden`)."),
     (documented::NOT_FOUND, 404, "No such resource (`not_found`)."),
     (documented::CONFLICT, 409, "A unique field is already taken (`conflict`, with `field`)."),
+    (
+        documented::LINK_NOT_ACTIVE,
+        409,
+        "The link is revoked or expired and stays dead; make a new one (`conflict`, with `field` `status`).",
+    ),
     (documented::INVALID, 422, "A field holds a value that is not allowed (`invalid_field`, with `field`)."),
     (
         documented::RATE_LIMITED,

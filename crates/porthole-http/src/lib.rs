@@ -15,6 +15,7 @@ mod middleware;
 mod pages;
 mod portal;
 mod session_cookie;
+mod share_links;
 mod site;
 mod tracking_users;
 
@@ -41,13 +42,16 @@ pub struct HttpSettings {
 /// - `/api/openapi.json` and `/api/docs`: their one OpenAPI document and
 ///   Swagger UI;
 /// - `/healthz`, `/readyz`: liveness and readiness;
-/// - `/` and `/portal/…`: the portal's pages.
+/// - `/` and `/portal/…`: the portal's pages;
+/// - `/t/{token}` and `/share/{link_id}`: the pages share-link recipients
+///   open.
 ///
 /// Every response carries the security headers and is logged; under `/api`
 /// every failure is JSON.
 pub fn routes(app: Porthole, settings: HttpSettings) -> BoxEndpoint<'static> {
     let apis = (
         api::StaffApi::new(app.clone()),
+        share_links::ShareLinkApi::new(app.clone()),
         tracking_users::TrackingUserApi::new(app.clone()),
         portal::PortalApi::new(app.clone(), SessionCookies::for_site(&settings)),
     );
@@ -71,12 +75,13 @@ pub fn routes(app: Porthole, settings: HttpSettings) -> BoxEndpoint<'static> {
         .nest("/", service)
         .around(error::json_only);
 
-    Route::new()
+    let site = Route::new()
         .at("/", get(site::root))
         .at("/healthz", get(site::healthz))
         .at("/readyz", get(site::readyz))
         .nest("/portal", pages::routes(app.clone(), &settings))
-        .nest("/api", api)
+        .nest("/api", api);
+    pages::with_link_pages(site, app.clone(), &settings)
         // Layers below run innermost first. Errors left over are outside
         // `/api` (whose own net already answered in JSON): pages for people.
         .catch_all_error(site::error_page)

@@ -37,16 +37,28 @@ pub(crate) async fn log_requests<E: Endpoint>(endpoint: Arc<E>, request: Request
 /// Stands in for a secret in the log.
 const REDACTED: &str = "{token}";
 
-/// The path as it may be logged: the token segment of a share-link path
-/// (`/t/TOKEN/…`) is replaced, whatever follows it kept.
+/// The only segment after a share-link token that is not a secret
+/// (`/t/TOKEN/code`).
+const LINK_ACTIONS: [&str; 1] = ["code"];
+
+/// The path as it may be logged: below `/t/` every segment but the known
+/// action names is replaced. A share-link token is the only thing that
+/// travels there, and a mistyped or doubled slash (`/t//TOKEN`), or `/T/`,
+/// must not move it out of the placeholder's reach.
 fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/t/") {
-        Some(rest) => match rest.split_once('/') {
-            Some((_, after)) => format!("/t/{REDACTED}/{after}"),
-            None => format!("/t/{REDACTED}"),
-        },
-        None => path.to_owned(),
+    let mut segments = path.split('/').skip_while(|segment| segment.is_empty());
+    let is_link_path = segments.next().is_some_and(|first| first.eq_ignore_ascii_case("t"));
+    if !is_link_path {
+        return path.to_owned();
     }
+    let redacted: Vec<&str> = segments
+        .map(|segment| match segment {
+            "" => "",
+            action if LINK_ACTIONS.contains(&action) => action,
+            _ => REDACTED,
+        })
+        .collect();
+    if redacted.is_empty() { path.to_owned() } else { format!("/t/{}", redacted.join("/")) }
 }
 
 /// The query string as it may be logged: the value of every `token`
@@ -140,7 +152,13 @@ mod tests {
     #[test]
     fn share_link_tokens_stay_out_of_the_log() {
         assert_eq!(loggable_path("/t/abcdef0123456789"), "/t/{token}");
-        assert_eq!(loggable_path("/t/abcdef0123456789/verify"), "/t/{token}/verify");
+        assert_eq!(loggable_path("/t/abcdef0123456789/code"), "/t/{token}/code");
+        assert_eq!(loggable_path("/t//abcdef0123456789"), "/t//{token}");
+        assert_eq!(loggable_path("//T/abcdef0123456789/x/y"), "/t/{token}/{token}/{token}");
+        assert_eq!(loggable_path("/t"), "/t");
+        assert_eq!(loggable_path("/t/"), "/t/");
+        assert_eq!(loggable_path("/tracking/abc"), "/tracking/abc");
+        assert_eq!(loggable_path("/share/lnk_1"), "/share/lnk_1");
         assert_eq!(loggable_path("/api/v1/shipments/shp_1"), "/api/v1/shipments/shp_1");
     }
 

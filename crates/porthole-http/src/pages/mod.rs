@@ -1,6 +1,7 @@
-//! The portal's web pages for people, under `/portal`: signing in (with a
-//! password, a one-time e-mail link, or a password-setup link) and the
-//! signed-in tracking user's shipment list and shipment pages.
+//! The web pages for people: the portal under `/portal` — signing in
+//! (with a password, a one-time e-mail link, or a password-setup link) and
+//! the signed-in tracking user's shipment list and shipment pages — and the
+//! pages a share link leads to, under `/t/` and `/share/` (`share`).
 //!
 //! Pages are askama templates (`templates/pages/`), compiled in and
 //! escaping by default. They need no script and no inline style, so they
@@ -12,6 +13,8 @@
 
 mod assets;
 mod format;
+mod parts;
+mod share;
 mod shipments;
 mod sign_in;
 
@@ -81,6 +84,28 @@ fn csrf_protection(settings: &HttpSettings) -> Csrf {
     Csrf::new().cookie_name(name).secure(secure).http_only(true).same_site(SameSite::Lax).path("/")
 }
 
+/// Adds the pages a share link leads to: `/t/{token}` (opening the link
+/// and, where it asks for one, proving a recipient's address, with forms
+/// checked like the portal's) and `/share/{link_id}` (the shipment, for the
+/// holder of the link's cookie; no forms).
+///
+/// They are added to `site` itself rather than nested under `/t` and
+/// `/share`: a nest answers 400 when the rest of the path does not
+/// percent-decode, before any handler could show such a mangled link the
+/// same page as every other link that does not work.
+pub(crate) fn with_link_pages(site: Route, app: Porthole, settings: &HttpSettings) -> Route {
+    let portal = Portal { app, cookies: SessionCookies::for_site(settings) };
+    site.at(
+        "/t/:token",
+        get(share::open_link).post(share::request_code).with(csrf_protection(settings)).data(portal.clone()),
+    )
+    .at("/t/:token/code", post(share::verify_code).with(csrf_protection(settings)).data(portal.clone()))
+    // A link cut short or run on by a mail client reads like any other
+    // link that does not work.
+    .at("/t/*rest", get(share::mangled_link))
+    .at("/share/:link_id", get(share::shared_shipment).data(portal))
+}
+
 /// `/portal` itself leads to the shipment list (or, signed out, to sign-in).
 #[poem::handler]
 fn home() -> Response {
@@ -94,6 +119,9 @@ fn home() -> Response {
 pub(crate) struct Frame {
     title: String,
     stylesheet: &'static str,
+    /// Where the brand in the header leads; `None` on pages for share-link
+    /// recipients, who have no portal account to go to.
+    home: Option<&'static str>,
     /// The signed-in user, shown in the header with a sign-out button.
     account: Option<Account>,
     /// For the page's forms and the header's sign-out form; empty on pages
@@ -115,6 +143,7 @@ impl Frame {
         Self {
             title: title.into(),
             stylesheet: assets::stylesheet_href(),
+            home: Some(HOME),
             account: None,
             csrf_token: csrf.0.clone(),
             on_shipment_list: false,
@@ -137,10 +166,17 @@ impl Frame {
         Self {
             title: title.into(),
             stylesheet: assets::stylesheet_href(),
+            home: Some(HOME),
             account: None,
             csrf_token: String::new(),
             on_shipment_list: false,
         }
+    }
+
+    /// A page for someone holding a share link: no account and no way into
+    /// the portal, only the form token when the page has a form.
+    fn for_link_holder(title: impl Into<String>, csrf_token: Option<&CsrfToken>) -> Self {
+        Self { home: None, csrf_token: csrf_token.map(|csrf| csrf.0.clone()).unwrap_or_default(), ..Self::bare(title) }
     }
 
     fn on_shipment_list(self) -> Self {
@@ -247,9 +283,14 @@ fn not_found(frame: Frame) -> Response {
 
 /// "Too many sign-in attempts. Please wait 3 minutes and try again."
 fn wait_message(retry_after: std::time::Duration) -> String {
+    format!("Too many sign-in attempts. Please wait {} and try again.", wait_time(retry_after))
+}
+
+/// "1 minute", "3 minutes": a wait rounded up to whole minutes.
+fn wait_time(retry_after: std::time::Duration) -> String {
     let minutes = retry_after.as_secs().div_ceil(60).max(1);
     let unit = if minutes == 1 { "minute" } else { "minutes" };
-    format!("Too many sign-in attempts. Please wait {minutes} {unit} and try again.")
+    format!("{minutes} {unit}")
 }
 
 fn set_retry_after(response: &mut Response, retry_after: std::time::Duration) {

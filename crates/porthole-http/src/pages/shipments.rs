@@ -2,19 +2,22 @@
 //!
 //! Everything shown comes from the domain's projections (`PortalListItem`,
 //! `PortalShipmentView`), which hold only what this viewer may see; this
-//! module only decides how it reads.
+//! module only decides how it reads, with the pieces in `parts`.
 
 use askama::Template;
 use poem::http::StatusCode;
 use poem::web::{CsrfToken, Data, Path, Query};
 use poem::{Request, Response, handler};
 use porthole_app::{AppError, ListRequest, ShipmentPage};
-use porthole_domain::milestone::StepProgress;
-use porthole_domain::projection::{Dates, EventView};
-use porthole_domain::{Classifier, Container, Location, Mode, PortalListItem, PortalShipmentView, ShipmentId, Status};
+use porthole_domain::projection::Dates;
+use porthole_domain::{Mode, PortalListItem, PortalShipmentView, ShipmentId, Status};
 use serde::Deserialize;
 
-use super::format::{Moment, decimal, money};
+use super::format::{Moment, money};
+use super::parts::{
+    ContainerRow, DateFact, DocumentRow, EventRow, Fact, Place, ProgressView, StatusBadge, Stop, cargo, container_row,
+    customer_note, dates, documents, event_row, progress, route,
+};
 use super::{Frame, Portal, failure, not_found, page, require_viewer};
 
 // ---- The list --------------------------------------------------------------------
@@ -62,29 +65,6 @@ struct ListRow {
     atd: Option<Moment>,
     eta: Option<Moment>,
     ata: Option<Moment>,
-}
-
-/// A status shown as text in a badge; the colour only repeats the text.
-struct StatusBadge {
-    key: &'static str,
-    label: &'static str,
-}
-
-impl StatusBadge {
-    fn of(status: Status) -> Self {
-        Self { key: status.as_str(), label: status.label() }
-    }
-}
-
-struct Place {
-    name: String,
-    code: String,
-}
-
-impl Place {
-    fn of(location: &Location) -> Self {
-        Self { name: location.name.clone(), code: location.unlocode.to_string() }
-    }
 }
 
 /// The statuses a viewer can filter by; Draft shipments are never shown to
@@ -189,70 +169,6 @@ struct DetailPage {
     charges: Option<Vec<ChargeRow>>,
 }
 
-struct Fact {
-    label: &'static str,
-    value: String,
-}
-
-impl Fact {
-    fn some(label: &'static str, value: Option<String>) -> Option<Self> {
-        value.map(|value| Self { label, value })
-    }
-}
-
-/// A stop on the route: place of receipt, loading, discharge, delivery.
-struct Stop {
-    role: &'static str,
-    place: Place,
-}
-
-struct DateFact {
-    label: &'static str,
-    /// Where the time is local to.
-    place: String,
-    moment: Option<Moment>,
-    missing: &'static str,
-}
-
-struct ProgressView {
-    steps: Vec<StepRow>,
-    completed: usize,
-    total: usize,
-    percent: u8,
-    /// "4 of 10 milestones reached"
-    summary: String,
-}
-
-struct StepRow {
-    label: &'static str,
-    /// `done`, `next` or `pending`: a CSS hook, always repeated in `state`.
-    class: &'static str,
-    state: String,
-    is_next: bool,
-}
-
-struct ContainerRow {
-    number: String,
-    kind: String,
-    seal: Option<String>,
-}
-
-struct EventRow {
-    label: &'static str,
-    /// "Estimated" or "Planned"; actual events need no word.
-    classifier: Option<&'static str>,
-    time: Moment,
-    place: Option<String>,
-    details: Vec<String>,
-    retracted: bool,
-    is_correction: bool,
-}
-
-struct DocumentRow {
-    name: String,
-    kind: String,
-}
-
 struct ChargeRow {
     description: String,
     amount: String,
@@ -297,12 +213,6 @@ fn detail_page(frame: Frame, view: &PortalShipmentView) -> DetailPage {
         Fact::some("Shipper", view.shipper.as_ref().map(|party| party.name.clone())),
         Fact::some("Consignee", view.consignee.as_ref().map(|party| party.name.clone())),
     ];
-    let route = [
-        view.place_of_receipt.as_ref().map(|place| ("Place of receipt", place)),
-        Some(("Port of loading", &view.pol)),
-        Some(("Port of discharge", &view.pod)),
-        view.place_of_delivery.as_ref().map(|place| ("Place of delivery", place)),
-    ];
     DetailPage {
         frame,
         reference: view.reference.to_string(),
@@ -310,16 +220,14 @@ fn detail_page(frame: Frame, view: &PortalShipmentView) -> DetailPage {
         mode: mode_label(view.mode),
         bills: bills.into_iter().flatten().collect(),
         parties: parties.into_iter().flatten().collect(),
-        route: route.into_iter().flatten().map(|(role, place)| Stop { role, place: Place::of(place) }).collect(),
-        dates: dates(view),
-        progress: progress(view),
-        customer_note: view.customer_note.clone().filter(|note| !note.trim().is_empty()),
+        route: route(view.place_of_receipt.as_ref(), &view.pol, &view.pod, view.place_of_delivery.as_ref()),
+        dates: dates(&view.dates, &view.pol, &view.pod),
+        progress: progress(&view.progress, view.status),
+        customer_note: customer_note(view.customer_note.as_deref()),
         cargo: view.cargo.as_ref().map(cargo).unwrap_or_default(),
         containers: view.containers.iter().map(container_row).collect(),
         events: view.events.iter().map(event_row).collect(),
-        documents: view.documents.as_ref().map(|documents| {
-            documents.iter().map(|doc| DocumentRow { name: doc.name.clone(), kind: doc.kind.clone() }).collect()
-        }),
+        documents: view.documents.as_deref().map(documents),
         charges: view.charges.as_ref().map(|charges| {
             charges
                 .iter()
@@ -338,113 +246,5 @@ fn mode_label(mode: Mode) -> &'static str {
         Mode::SeaLcl => "Sea freight, less than container (LCL)",
         Mode::Air => "Air freight",
         Mode::Road => "Road freight",
-    }
-}
-
-/// Departure times are local to the port of loading, arrival times to the
-/// port of discharge: that is where the events that set them happen.
-fn dates(view: &PortalShipmentView) -> Vec<DateFact> {
-    let Dates { etd, eta, atd, ata } = &view.dates;
-    let at = |location: &Location| format!("{} ({})", location.name, location.unlocode);
-    let fact = |label, place: &Location, time: &Option<_>, missing| DateFact {
-        label,
-        place: at(place),
-        moment: Moment::of_optional(time.as_ref()),
-        missing,
-    };
-    vec![
-        fact("Estimated departure (ETD)", &view.pol, etd, "Not known yet"),
-        fact("Departed (ATD)", &view.pol, atd, "Not yet departed"),
-        fact("Estimated arrival (ETA)", &view.pod, eta, "Not known yet"),
-        fact("Arrived (ATA)", &view.pod, ata, "Not yet arrived"),
-    ]
-}
-
-fn progress(view: &PortalShipmentView) -> ProgressView {
-    let progress = &view.progress;
-    // A cancelled shipment has no next step to wait for.
-    let next = (view.status != Status::Cancelled).then_some(progress.completed);
-    let steps =
-        progress.steps.iter().enumerate().map(|(index, step)| step_row(step, next == Some(index))).collect::<Vec<_>>();
-    let total = steps.len();
-    let summary = format!("{} of {total} milestones reached", progress.completed);
-    ProgressView { total, steps, completed: progress.completed, percent: progress.percent(), summary }
-}
-
-fn step_row(step: &StepProgress, is_next: bool) -> StepRow {
-    let (class, state) = match (step.done, &step.reached_at) {
-        (true, Some(reached)) => ("done", format!("Done, {}", Moment::of(reached).text)),
-        (true, None) => ("done", "Done".to_owned()),
-        (false, _) if is_next => ("next", "Next".to_owned()),
-        (false, _) => ("pending", "Not yet".to_owned()),
-    };
-    StepRow { label: step.label, class, state, is_next }
-}
-
-fn cargo(cargo: &porthole_domain::Cargo) -> Vec<Fact> {
-    let facts = [
-        Fact::some("Description", Some(cargo.description.clone()).filter(|text| !text.trim().is_empty())),
-        Fact::some("Packages", Some(decimal(f64::from(cargo.packages), 0))),
-        Fact::some("Gross weight", Some(format!("{} kg", decimal(cargo.weight_kg, 2)))),
-        Fact::some("Volume", Some(format!("{} m³", decimal(cargo.volume_m3, 3)))),
-    ];
-    facts.into_iter().flatten().collect()
-}
-
-fn container_row(container: &Container) -> ContainerRow {
-    let kind = match container_type_name(&container.iso_type) {
-        Some(name) => format!("{name} ({})", container.iso_type),
-        None => container.iso_type.clone(),
-    };
-    ContainerRow { number: container.number.to_string(), kind, seal: container.seal.clone() }
-}
-
-/// Plain names for the ISO 6346 size-type codes customers meet most; any
-/// other code is shown as it is.
-fn container_type_name(iso_type: &str) -> Option<&'static str> {
-    let name = match iso_type.trim().to_ascii_uppercase().as_str() {
-        "22G0" | "22G1" => "20' standard",
-        "42G0" | "42G1" => "40' standard",
-        "45G0" | "45G1" => "40' high cube",
-        "L5G0" | "L5G1" => "45' high cube",
-        "22R0" | "22R1" => "20' reefer",
-        "42R0" | "42R1" => "40' reefer",
-        "45R0" | "45R1" => "40' high cube reefer",
-        "22U0" | "22U1" => "20' open top",
-        "42U0" | "42U1" => "40' open top",
-        "22P1" | "22P3" => "20' flat rack",
-        "42P1" | "42P3" | "45P3" => "40' flat rack",
-        "22T0" | "22T1" | "22T6" => "20' tank",
-        _ => return None,
-    };
-    Some(name)
-}
-
-fn event_row(event: &EventView) -> EventRow {
-    let classifier = match event.classifier {
-        Classifier::Act => None,
-        Classifier::Est => Some("Estimated"),
-        Classifier::Pln => Some("Planned"),
-    };
-    let vessel = match (&event.vessel, &event.voyage) {
-        (Some(vessel), Some(voyage)) => Some(format!("Vessel {vessel}, voyage {voyage}")),
-        (Some(vessel), None) => Some(format!("Vessel {vessel}")),
-        (None, Some(voyage)) => Some(format!("Voyage {voyage}")),
-        (None, None) => None,
-    };
-    let details = [
-        event.container_number.as_ref().map(|number| format!("Container {number}")),
-        vessel,
-        event.delay_reason.as_ref().map(|reason| format!("Delay: {reason}")),
-        event.remark.clone(),
-    ];
-    EventRow {
-        label: event.label,
-        classifier,
-        time: Moment::of(&event.event_time),
-        place: event.location.as_ref().map(|location| format!("{} ({})", location.name, location.unlocode)),
-        details: details.into_iter().flatten().filter(|text| !text.trim().is_empty()).collect(),
-        retracted: event.retracted,
-        is_correction: event.is_correction,
     }
 }

@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset};
-use porthole_domain::projection::{Dates, ShipmentRecord, ShipmentSummary};
+use porthole_app::ports::StoredShareLink;
+use porthole_domain::projection::{Dates, ShareSections, ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
     Classifier, ContainerNumber, DisplaySettings, Email, EventCode, Location, Mode, NotificationPreferences,
-    Organization, OrganizationId, Shipment, ShipmentId, ShipmentReference, Status, TrackingEvent, TrackingRole,
-    TrackingUser, TrackingUserId, UnLocode, UserId, UserState,
+    Organization, OrganizationId, ShareLink, ShareLinkId, ShareRecipient, Shipment, ShipmentId, ShipmentReference,
+    Status, TrackingEvent, TrackingRole, TrackingUser, TrackingUserId, UnLocode, UserId, UserState,
 };
 
 use crate::support::now;
@@ -133,5 +134,30 @@ pub fn demo_summary() -> ShipmentSummary {
         pod: record.shipment.pod.clone(),
         dates: Dates { etd: state.etd, eta: state.eta, atd: state.atd, ata: state.ata },
         audience: record.audience(),
+    }
+}
+
+/// The recipient of [`share_link`].
+pub const RECIPIENT: &str = "desk@buyer.example";
+
+/// A live link `id` to `shp_1` for [`RECIPIENT`], made a day before
+/// [`now`], showing containers only.
+pub fn share_link(id: &str, require_verification: bool) -> StoredShareLink {
+    StoredShareLink {
+        link: ShareLink {
+            id: ShareLinkId::new(id),
+            shipment_id: ShipmentId::new("shp_1"),
+            recipients: vec![ShareRecipient {
+                email: Email::parse(RECIPIENT).expect("a valid e-mail"),
+                receives_updates: false,
+            }],
+            require_verification,
+            expires_at: None,
+            expire_on_delivery: false,
+            sections: ShareSections { containers: true, cargo: false, documents: false },
+            created_at: now() - chrono::Duration::days(1),
+            revoked_at: None,
+        },
+        delivered_at: None,
     }
 }

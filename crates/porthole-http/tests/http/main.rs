@@ -5,6 +5,8 @@ mod fixtures;
 mod openapi;
 mod pages;
 mod portal;
+mod share_links;
+mod share_pages;
 mod site;
 mod staff_api;
 mod support;

@@ -3,7 +3,6 @@
 
 use chrono::Duration;
 use poem::http::StatusCode;
-use poem::test::TestResponse;
 use porthole_app::passwords::Passwords;
 use porthole_app::ports::{PortalSession, RepoError, TokenPurpose};
 use porthole_app::secret::SecretDigest;
@@ -13,7 +12,7 @@ use porthole_domain::{
 };
 
 use crate::fixtures::{demo_record, demo_summary, event, location, organization, tracking_user};
-use crate::support::{Client, Mocks, now};
+use crate::support::{Mocks, body, csrf_field, header, now, open_form, set_cookies, without_csrf_tokens};
 
 const SESSION: &str = "ps_test_session_secret";
 const SETUP_TOKEN: &str = "pt_setup_token";
@@ -42,52 +41,6 @@ fn signed_in() -> Mocks {
         .returning(|_| Ok(Some(tracking_user("tu_lan", TrackingRole::Customer, "org_cust"))));
     mocks.organizations.expect_organizations().returning(|_| Ok(vec![organization("org_cust")]));
     mocks
-}
-
-async fn body(response: TestResponse) -> String {
-    response.0.into_body().into_string().await.expect("a readable body")
-}
-
-fn header(response: &TestResponse, name: &str) -> Option<String> {
-    response.0.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
-}
-
-fn set_cookies(response: &TestResponse) -> Vec<String> {
-    response.0.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
-}
-
-/// The hidden CSRF field's value in a page.
-fn csrf_field(page: &str) -> Option<String> {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = page.find(marker)? + marker.len();
-    let end = page[start..].find('"')?;
-    Some(page[start..start + end].to_owned())
-}
-
-/// A page with its form tokens blanked, to compare two pages' bodies.
-fn without_csrf_tokens(page: &str) -> String {
-    match csrf_field(page) {
-        Some(token) if !token.is_empty() => page.replace(&token, ""),
-        _ => page.to_owned(),
-    }
-}
-
-/// What a browser holds after opening a form page: the CSRF cookie (as a
-/// `Cookie` header value) and the token in the form.
-struct FormSession {
-    cookie: String,
-    token: String,
-}
-
-async fn open_form(client: &Client, path: &str) -> FormSession {
-    let response = client.0.get(path).send().await;
-    let cookie = set_cookies(&response)
-        .into_iter()
-        .find(|cookie| cookie.contains("porthole_csrf="))
-        .and_then(|cookie| cookie.split(';').next().map(str::to_owned))
-        .expect("the page sets a CSRF cookie");
-    let token = csrf_field(&body(response).await).expect("the page has a CSRF field");
-    FormSession { cookie, token }
 }
 
 // ---- Sign-in ------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone, Utc};
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
-use poem::test::{TestClient, TestRequestBuilder};
+use poem::test::{TestClient, TestRequestBuilder, TestResponse};
 use porthole_app::ports::{
     ApiKey, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
     MockMasterRepository, MockOrganizationRepository, MockShareLinkRepository, MockShipmentRepository,
@@ -139,4 +139,52 @@ pub async fn assert_error(response: poem::test::TestResponse, status: u16, code:
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {body}");
     assert_eq!(body.get("field").and_then(Value::as_str), field, "{body}");
     body
+}
+
+// ---- Pages ---------------------------------------------------------------------------
+
+pub async fn body(response: TestResponse) -> String {
+    response.0.into_body().into_string().await.expect("a readable body")
+}
+
+pub fn header(response: &TestResponse, name: &str) -> Option<String> {
+    response.0.headers().get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+}
+
+pub fn set_cookies(response: &TestResponse) -> Vec<String> {
+    response.0.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+}
+
+/// The hidden CSRF field's value in a page.
+pub fn csrf_field(page: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')?;
+    Some(page[start..start + end].to_owned())
+}
+
+/// A page with its form tokens blanked, to compare two pages' bodies.
+pub fn without_csrf_tokens(page: &str) -> String {
+    match csrf_field(page) {
+        Some(token) if !token.is_empty() => page.replace(&token, ""),
+        _ => page.to_owned(),
+    }
+}
+
+/// What a browser holds after opening a form page: the CSRF cookie (as a
+/// `Cookie` header value) and the token in the form.
+pub struct FormSession {
+    pub cookie: String,
+    pub token: String,
+}
+
+pub async fn open_form(client: &Client, path: &str) -> FormSession {
+    let response = client.0.get(path).send().await;
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|cookie| cookie.contains("porthole_csrf="))
+        .and_then(|cookie| cookie.split(';').next().map(str::to_owned))
+        .expect("the page sets a CSRF cookie");
+    let token = csrf_field(&body(response).await).expect("the page has a CSRF field");
+    FormSession { cookie, token }
 }
