@@ -21,6 +21,10 @@ test *ARGS:
 test-postgres *ARGS:
     PORTHOLE_TEST_POSTGRES_URL={{postgres_url}} cargo test -p porthole-store -p porthole-e2e {{ARGS}}
 
+# Drive headless Chromium through the portal and a share link; screenshots land in target/screenshots/
+test-browser:
+    PORTHOLE_REQUIRE_BROWSER=1 cargo test -p porthole-e2e --test browser
+
 # Check formatting and lints as CI does
 lint:
     cargo fmt --all --check

@@ -10,11 +10,15 @@
 //! Mail goes to a folder of `.eml` files per test ([`mail`]); staff set-up
 //! goes through the staff API with a manager's key ([`staff`]); tracking
 //! users sign in through the portal API, each with their own cookie jar
-//! ([`portal`]).
+//! ([`portal`]); share-link recipients open links, ask for and enter codes
+//! through the pages' forms ([`share`]). The server's clock is a
+//! [`TestClock`] the test moves forward.
 
+pub mod clock;
 pub mod html;
 pub mod mail;
 pub mod portal;
+pub mod share;
 pub mod staff;
 
 use std::sync::Arc;
@@ -23,8 +27,8 @@ use std::time::Duration;
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Format, Toml};
-use porthole_app::ports::{IdSource, RandomIds, SystemClock};
-use porthole_app::{Porthole, SignInLimits};
+use porthole_app::ports::{IdSource, RandomIds};
+use porthole_app::{CodeLimits, Porthole, SignInLimits};
 use porthole_domain::StaffRole;
 use porthole_server::Settings;
 use porthole_server::settings::{DEFAULT_TOML, SecretUrl};
@@ -34,6 +38,8 @@ use sea_orm::{ConnectionTrait, Database};
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+pub use crate::clock::TestClock;
 
 /// Names the PostgreSQL server to test against; unset means SQLite.
 pub const POSTGRES_URL_VAR: &str = "PORTHOLE_TEST_POSTGRES_URL";
@@ -49,6 +55,8 @@ pub struct TestApp {
     pub app: Porthole,
     /// Where the server writes every mail as an `.eml` file.
     pub mail_dir: std::path::PathBuf,
+    /// The server's clock: starts at the real now, moves when advanced.
+    pub clock: Arc<TestClock>,
     shutdown: Option<oneshot::Sender<()>>,
     database: TestDatabase,
 }
@@ -110,16 +118,31 @@ pub const GENEROUS_SIGN_IN_LIMITS: SignInLimits = SignInLimits {
     per_address_per_minute: 100_000,
 };
 
+/// Verification-code limits so high that no test meets them by accident.
+pub const GENEROUS_CODE_LIMITS: CodeLimits = CodeLimits {
+    per_link_burst: 100_000,
+    per_link_per_minute: 100_000,
+    per_address_burst: 100_000,
+    per_address_per_minute: 100_000,
+};
+
 /// How a [`TestApp`] is configured before it starts.
 #[derive(Debug, Clone)]
 pub struct TestAppBuilder {
     sign_in_limits: SignInLimits,
     min_password_length: Option<usize>,
+    code_limits: CodeLimits,
+    delivery_grace_hours: Option<u64>,
 }
 
 impl Default for TestAppBuilder {
     fn default() -> Self {
-        Self { sign_in_limits: GENEROUS_SIGN_IN_LIMITS, min_password_length: None }
+        Self {
+            sign_in_limits: GENEROUS_SIGN_IN_LIMITS,
+            min_password_length: None,
+            code_limits: GENEROUS_CODE_LIMITS,
+            delivery_grace_hours: None,
+        }
     }
 }
 
@@ -136,6 +159,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// Replaces the generous default verification-code limits.
+    pub fn code_limits(mut self, limits: CodeLimits) -> Self {
+        self.code_limits = limits;
+        self
+    }
+
+    /// Sets `share.delivery_grace_hours`; the built-in default otherwise.
+    pub fn delivery_grace_hours(mut self, hours: u64) -> Self {
+        self.delivery_grace_hours = Some(hours);
+        self
+    }
+
     /// Starts the server. Panics with the cause if it cannot: a test
     /// without its server has nothing to test.
     pub async fn spawn(self) -> TestApp {
@@ -145,8 +180,8 @@ impl TestAppBuilder {
         }
     }
 
-    /// The `[portal]` keys this builder sets, as TOML.
-    fn portal_toml(&self) -> String {
+    /// The `[portal]` and `[share]` keys this builder sets, as TOML.
+    fn toml(&self) -> String {
         let limits = &self.sign_in_limits;
         let mut toml = format!(
             "[portal]\n\
@@ -162,13 +197,25 @@ impl TestAppBuilder {
         if let Some(length) = self.min_password_length {
             toml.push_str(&format!("min_password_length = {length}\n"));
         }
+        let codes = &self.code_limits;
+        toml.push_str(&format!(
+            "[share]\n\
+             code_burst_per_link = {}\n\
+             code_per_minute_per_link = {}\n\
+             code_burst_per_address = {}\n\
+             code_per_minute_per_address = {}\n",
+            codes.per_link_burst, codes.per_link_per_minute, codes.per_address_burst, codes.per_address_per_minute
+        ));
+        if let Some(hours) = self.delivery_grace_hours {
+            toml.push_str(&format!("delivery_grace_hours = {hours}\n"));
+        }
         toml
     }
 
-    /// The built-in settings with this builder's `[portal]` keys on top,
-    /// exactly as an operator's configuration file would set them.
+    /// The built-in settings with this builder's keys on top, exactly as an
+    /// operator's configuration file would set them.
     fn settings(&self) -> anyhow::Result<Settings> {
-        Settings::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(&self.portal_toml())))
+        Settings::from_figment(Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(&self.toml())))
     }
 }
 
@@ -198,7 +245,8 @@ impl TestApp {
         let mail_dir = database.scratch_dir().join("mail");
         settings.mail.dir = mail_dir.clone();
 
-        let built = porthole_server::build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+        let clock = Arc::new(TestClock::new());
+        let built = porthole_server::build(&settings, clock.clone(), Arc::new(RandomIds)).await?;
         let created = built.app.create_api_key("e2e manager", StaffRole::GeneralManager).await?;
 
         let (shutdown, stop) = oneshot::channel::<()>();
@@ -220,6 +268,7 @@ impl TestApp {
             api_key: created.secret.expose().to_owned(),
             app: built.app,
             mail_dir,
+            clock,
             shutdown: Some(shutdown),
             database,
         })

@@ -75,6 +75,17 @@ impl SentMail {
         self.links().into_iter().find(|url| url.path() == path)
     }
 
+    /// The share-link verification code: the first word of the text part
+    /// that is six digits and nothing else (a reference such as
+    /// `SHP/202505/00080` is not one).
+    pub fn six_digit_code(&self) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .map(|word| word.trim_matches(|c: char| matches!(c, '.' | ',' | ':' | ';' | '(' | ')')))
+            .find(|word| word.len() == 6 && word.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+    }
+
     /// The `token` query parameter of the first link to `path`.
     pub fn token_for(&self, path: &str) -> Option<String> {
         let url = self.link_to(path)?;
@@ -213,6 +224,15 @@ mod tests {
         assert_eq!(mail.token_for("/portal/login-link").as_deref(), Some("pt_x"));
         assert_eq!(mail.links().len(), 2);
         assert!(mail.link_to("/portal/shipments").is_none());
+    }
+
+    #[test]
+    fn the_code_is_the_six_digit_word_not_part_of_a_reference() {
+        let raw = "From: a@b.example\r\nTo: c@d.example\r\nSubject: Your code to view shipment SHP/202505/00080\r\n\
+                   Content-Type: text/plain; charset=utf-8\r\n\r\n\
+                   Your code to view shipment SHP/202505/00080:\r\n\r\n    042917\r\n\r\nIt works for 10 minutes.\r\n";
+        let mail = SentMail::parse(Path::new("m.eml"), raw.as_bytes()).expect("parses");
+        assert_eq!(mail.six_digit_code().as_deref(), Some("042917"));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! The portal as a person uses it: headless Chromium, driven over
 //! WebDriver by chromedriver, signs in on the login page, opens the
-//! shipment list and the shipment's page, and saves screenshots of both
-//! to `target/screenshots/`.
+//! shipment list and the shipment's page; a share-link recipient opens a
+//! verified link, enters the code from the mail and reads the shipment.
+//! Screenshots of each go to `target/screenshots/`.
 //!
-//! Without Debian's `chromium` and `chromium-driver` the test says so
-//! loudly and passes, unless `PORTHOLE_REQUIRE_BROWSER=1` (as in CI), when
-//! a missing browser fails it.
+//! Without Debian's `chromium` and `chromium-driver` the tests say so
+//! loudly and pass, unless `PORTHOLE_REQUIRE_BROWSER=1` (as in CI), when
+//! a missing browser fails them.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use fantoccini::wd::Capabilities;
 use fantoccini::{Client, ClientBuilder, Locator};
 use porthole_domain::{EventCode, Status};
 use porthole_e2e::TestApp;
+use porthole_e2e::share::{IssuedLink, share_link_body};
 use porthole_e2e::staff::{shipment_body, tracking_user_body};
 use serde_json::{Value, json};
 
@@ -31,6 +33,8 @@ const PASSWORD: &str = "harbour-lights-42";
 /// Shown only in the timeline, under its published event.
 const GATE_IN_REMARK: &str = "Full container gated in at the Cat Lai terminal";
 const UNPUBLISHED_REMARK: &str = "Customs x-ray, staff only";
+/// The one address the share link is for.
+const RECIPIENT: &str = "logistics@pacificcoast.example";
 
 /// A chromedriver this test started, in its own process group so that the
 /// browsers it launched go with it.
@@ -257,8 +261,9 @@ async fn walk_through(browser: &Client, app: &TestApp, shipment: &str) -> Result
     Ok(())
 }
 
-#[tokio::test]
-async fn a_customer_signs_in_and_reads_their_shipment_in_a_real_browser() {
+/// A browser and the chromedriver that runs it, or `None` when the browser
+/// is not installed and not required: the test then passes, loudly.
+async fn browser() -> Option<(Chromedriver, Client, tempfile::TempDir)> {
     let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
     if !missing.is_empty() {
         let required = std::env::var(REQUIRE_BROWSER_VAR).is_ok_and(|v| v.trim() == "1");
@@ -270,11 +275,8 @@ async fn a_customer_signs_in_and_reads_their_shipment_in_a_real_browser() {
              * set {REQUIRE_BROWSER_VAR}=1 to make a missing browser fail.\n\
              ************************************************************************\n"
         );
-        return;
+        return None;
     }
-
-    let app = TestApp::spawn().await;
-    let shipment = seed(&app).await;
     let scratch = match tempfile::Builder::new().prefix("porthole-browser-").tempdir() {
         Ok(dir) => dir,
         Err(error) => panic!("temporary directory: {error}"),
@@ -287,22 +289,92 @@ async fn a_customer_signs_in_and_reads_their_shipment_in_a_real_browser() {
         panic!("{error}\n{log}");
     }
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let browser = match ClientBuilder::new(connector).capabilities(capabilities(&profile)).connect(&driver.url()).await
-    {
-        Ok(browser) => browser,
+    match ClientBuilder::new(connector).capabilities(capabilities(&profile)).connect(&driver.url()).await {
+        Ok(browser) => Some((driver, browser, scratch)),
         Err(error) => {
             let log = std::fs::read_to_string(&log).unwrap_or_default();
             panic!("cannot start Chromium through chromedriver: {error}\n{log}");
         }
-    };
+    }
+}
 
-    let outcome = walk_through(&browser, &app, &shipment).await;
+/// Closes the browser, keeping a screenshot of where a failed walk ended.
+async fn finish(browser: Client, driver: Chromedriver, outcome: Result<(), String>, failure_screenshot: &str) {
     if outcome.is_err() {
-        let _ = screenshot(&browser, "portal-failure.png").await;
+        let _ = screenshot(&browser, failure_screenshot).await;
     }
     let _ = browser.close().await;
     drop(driver);
     if let Err(error) = outcome {
         panic!("{error}");
     }
+}
+
+#[tokio::test]
+async fn a_customer_signs_in_and_reads_their_shipment_in_a_real_browser() {
+    let Some((driver, browser, _scratch)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let shipment = seed(&app).await;
+    let outcome = walk_through(&browser, &app, &shipment).await;
+    finish(browser, driver, outcome, "portal-failure.png").await;
+}
+
+/// What a link recipient does: open the link from the mail, give their
+/// address, copy the code from the next mail, and read the shipment.
+async fn open_shared_link(browser: &Client, app: &TestApp, link: &IssuedLink) -> Result<(), String> {
+    let mut watch = app.watch_mail();
+    browser.goto(&link.url).await.map_err(|e| format!("open the share link: {e}"))?;
+    let email = browser
+        .find(Locator::Css("form input[name=email]:not([type=hidden])"))
+        .await
+        .map_err(|e| format!("no e-mail field on the link's page: {e}"))?;
+    email.send_keys(RECIPIENT).await.map_err(|e| format!("type the address: {e}"))?;
+    let send = browser
+        .find(Locator::Css("form button[type=submit], form input[type=submit]"))
+        .await
+        .map_err(|e| format!("no button to ask for a code: {e}"))?;
+    send.click().await.map_err(|e| format!("ask for a code: {e}"))?;
+
+    let code_field = browser
+        .wait()
+        .at_most(BROWSER_DEADLINE)
+        .for_element(Locator::Css("form input[name=code]"))
+        .await
+        .map_err(|e| format!("no code field after asking for a code: {e}"))?;
+    let mail = watch.next_to(RECIPIENT).await;
+    let code = mail.six_digit_code().ok_or_else(|| format!("no code in the mail: {}", mail.text))?;
+    code_field.send_keys(&code).await.map_err(|e| format!("type the code: {e}"))?;
+    let enter = browser
+        .find(Locator::Css("form:has(input[name=code]) button[type=submit]"))
+        .await
+        .map_err(|e| format!("no button to enter the code: {e}"))?;
+    enter.click().await.map_err(|e| format!("enter the code: {e}"))?;
+
+    wait_for_path(browser, &link.share_path()).await?;
+    let url = browser.current_url().await.map_err(|e| format!("current url: {e}"))?;
+    ensure(!url.as_str().contains(&link.token), || format!("the token stays in the address bar: {url}"))?;
+    let page = page_text(browser).await?;
+    for expected in [REFERENCE, Status::InTransit.label(), "Cat Lai", "Long Beach", "CSQU3054383", GATE_IN_REMARK] {
+        ensure(page.contains(expected), || format!("the shared page does not show '{expected}': {page}"))?;
+    }
+    ensure(!page.contains(UNPUBLISHED_REMARK), || format!("the shared page shows an unpublished event: {page}"))?;
+    let cookies = browser.execute("return document.cookie;", Vec::new()).await.map_err(|e| format!("script: {e}"))?;
+    ensure(!cookies.as_str().unwrap_or_default().contains("porthole_link"), || {
+        format!("scripts can read the link session cookie: {cookies}")
+    })?;
+    let path = screenshot(browser, "share-link.png").await?;
+    println!("screenshot saved as {}", path.display());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_recipient_opens_a_verified_share_link_in_a_real_browser() {
+    let Some((driver, browser, _scratch)) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    let shipment = seed(&app).await;
+    let mut body = share_link_body(&shipment, &[RECIPIENT], true);
+    body["sections"] = json!({ "containers": true });
+    let link = app.create_share_link(&body).await;
+    let outcome = open_shared_link(&browser, &app, &link).await;
+    finish(browser, driver, outcome, "share-link-failure.png").await;
 }

@@ -435,12 +435,15 @@ pub trait ShareLinkRepository: Send + Sync {
         email: &Email,
     ) -> RepoResult<Option<(VerificationCode, CodeState)>>;
 
-    /// Counts one wrong entry against the code with this digest, atomically.
-    async fn record_code_failure(&self, digest: &SecretDigest) -> RepoResult<()>;
+    /// Counts one entry against the unused code with this digest if it has
+    /// attempts left (fewer than `CODE_ATTEMPTS` counted), atomically; `false`
+    /// if it has none (or is used or gone). Entries are counted before they
+    /// are compared, so concurrent guesses share the same few attempts.
+    async fn claim_code_attempt(&self, digest: &SecretDigest) -> RepoResult<bool>;
 
     /// Marks the code with this digest used and starts `session`, in one
     /// transaction. `false`, and nothing written, if the code was already
-    /// used (a concurrent entry won).
+    /// used (a concurrent entry won) or belongs to another link.
     async fn redeem_verification_code(&self, digest: &SecretDigest, session: &LinkSession) -> RepoResult<bool>;
 
     async fn insert_link_session(&self, session: &LinkSession) -> RepoResult<()>;

@@ -260,11 +260,18 @@ impl Porthole {
         let Some((sent, state)) = self.ports.share_links.verification_code(&stored.link.id, &address).await? else {
             return Err(AppError::CodeExpired);
         };
+        if state.check(now, false) == CodeCheck::Dead {
+            return Err(AppError::CodeExpired);
+        }
+        // Counted before it is compared: concurrent guesses cannot share
+        // more than the code's few attempts.
+        if !self.ports.share_links.claim_code_attempt(&sent.digest).await? {
+            return Err(AppError::CodeExpired);
+        }
         let matches = sent.digest == code_digest(&stored.link.id, &address, code);
         match state.check(now, matches) {
             CodeCheck::Dead => Err(AppError::CodeExpired),
             CodeCheck::Rejected { attempts_left } => {
-                self.ports.share_links.record_code_failure(&sent.digest).await?;
                 tracing::info!(link = %stored.link.id, attempts_left, "wrong verification code");
                 Err(AppError::CodeRejected { attempts_left })
             }

@@ -99,21 +99,25 @@ pub enum CodeCheck {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeState {
     pub sent_at: DateTime<Utc>,
-    pub failed_attempts: u32,
+    /// Entries counted against the code so far. Each entry is counted
+    /// before it is compared, so concurrent guesses cannot exceed
+    /// [`CODE_ATTEMPTS`] between them.
+    pub attempts: u32,
     pub used: bool,
 }
 
 impl CodeState {
-    /// Judges one entry. `matches` says whether the entered code equals the
-    /// sent one (compared by the caller by digest).
+    /// Judges one entry against the state read before it was counted.
+    /// `matches` says whether the entered code equals the sent one
+    /// (compared by the caller by digest).
     pub fn check(&self, now: DateTime<Utc>, matches: bool) -> CodeCheck {
-        if self.used || self.failed_attempts >= CODE_ATTEMPTS || now >= self.sent_at + CODE_LIFETIME {
+        if self.used || self.attempts >= CODE_ATTEMPTS || now >= self.sent_at + CODE_LIFETIME {
             return CodeCheck::Dead;
         }
         if matches {
             CodeCheck::Accepted
         } else {
-            CodeCheck::Rejected { attempts_left: CODE_ATTEMPTS - self.failed_attempts - 1 }
+            CodeCheck::Rejected { attempts_left: CODE_ATTEMPTS - self.attempts - 1 }
         }
     }
 }
@@ -171,13 +175,13 @@ mod tests {
 
     #[test]
     fn a_code_allows_five_tries_for_ten_minutes_and_one_use() {
-        let fresh = CodeState { sent_at: at(1), failed_attempts: 0, used: false };
+        let fresh = CodeState { sent_at: at(1), attempts: 0, used: false };
         assert_eq!(fresh.check(at(1), true), CodeCheck::Accepted);
         assert_eq!(fresh.check(at(1), false), CodeCheck::Rejected { attempts_left: 4 });
-        let last_try = CodeState { failed_attempts: 4, ..fresh.clone() };
+        let last_try = CodeState { attempts: 4, ..fresh.clone() };
         assert_eq!(last_try.check(at(1), false), CodeCheck::Rejected { attempts_left: 0 });
         assert_eq!(last_try.check(at(1), true), CodeCheck::Accepted);
-        let locked = CodeState { failed_attempts: 5, ..fresh.clone() };
+        let locked = CodeState { attempts: 5, ..fresh.clone() };
         assert_eq!(locked.check(at(1), true), CodeCheck::Dead);
         let late = fresh.sent_at + CODE_LIFETIME;
         assert_eq!(fresh.check(late, true), CodeCheck::Dead);

@@ -7,7 +7,8 @@
 //! only Saigon Tech's, because only Saigon Tech is on its customer list. A
 //! look-alike organization, "Saigon Tech Exports Co., Ltd", is a different
 //! company, so linking users to Saigon Tech raises the near-duplicate
-//! warning staff would see in the API.
+//! warning staff would see in the API. The consignee's logistics desk gets
+//! a share link to SHP/202505/00080 that asks for a code sent by e-mail.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -17,22 +18,26 @@ use porthole_app::input::{
     CargoInput, ChargeInput, ContainerInput, DisplayInput, EventInput, LocationInput, MasterInput, OrganizationInput,
     ShipmentInput, TrackingUserInput,
 };
-use porthole_app::ports::{OrganizationRepository, TrackingUserRepository};
-use porthole_app::{ApiKeyCreated, Porthole};
-use porthole_domain::{ShipmentId, StaffRole, UserId};
+use porthole_app::ports::{OrganizationRepository, ShipmentRepository, TrackingUserRepository};
+use porthole_app::{ApiKeyCreated, Porthole, SectionsInput, ShareLinkOptions};
+use porthole_domain::{LinkStatus, ShipmentId, ShipmentReference, StaffRole, UserId};
 
 use crate::{Built, Settings};
 
 /// Every demo login that is active uses this password.
 pub const DEMO_PASSWORD: &str = "porthole-demo";
 
+/// The share link's one recipient: the consignee's logistics desk, which has
+/// no portal login of its own.
+pub const SHARE_RECIPIENT: &str = "logistics@pacifichome.example";
+
 /// What a run of `porthole demo` found or did.
 #[derive(Debug)]
 pub enum Seeding {
-    /// Seeded now. The key is shown this once.
-    Fresh { api_key: ApiKeyCreated, showcase: ShipmentId },
+    /// Seeded now. The key and the share link's URL are shown this once.
+    Fresh { api_key: ApiKeyCreated, showcase: ShipmentId, share_url: String },
     /// The demo data was there already and is left as it is.
-    AlreadyThere,
+    AlreadyThere { showcase: ShipmentId, live_share_links: usize },
 }
 
 struct DemoOrganization {
@@ -162,7 +167,7 @@ pub async fn ensure_seeded(built: &Built, settings: &Settings) -> anyhow::Result
         let last = UserId::parse(LAST_SEEDED_USER).context("the demo's last user id is invalid")?;
         if built.store.tracking_user_by_login(&last).await.context("cannot look for the demo data")?.is_some() {
             println!("The demo data is already in {}: nothing to seed.", settings.database.url);
-            return Ok(Seeding::AlreadyThere);
+            return already_there(built).await;
         }
         bail!(
             "{} has organization {} but not the rest of the demo data (did an earlier `porthole demo` stop part-way?); \
@@ -173,6 +178,21 @@ pub async fn ensure_seeded(built: &Built, settings: &Settings) -> anyhow::Result
     }
     println!("Seeding the demo into {}", settings.database.url);
     seed(&built.app).await.context("cannot seed the demo data")
+}
+
+/// The showcase shipment and how many of its share links still work.
+async fn already_there(built: &Built) -> anyhow::Result<Seeding> {
+    let reference = ShipmentReference::parse(SHOWCASE).context("the showcase reference is invalid")?;
+    let showcase = built
+        .store
+        .shipment_by_reference(&reference)
+        .await
+        .context("cannot look for the demo data")?
+        .with_context(|| format!("the demo data has no shipment {SHOWCASE}"))?
+        .id;
+    let links = built.app.share_links_of(&showcase).await.context("cannot read the demo's share links")?;
+    let live_share_links = links.iter().filter(|link| link.status == LinkStatus::Active).count();
+    Ok(Seeding::AlreadyThere { showcase, live_share_links })
 }
 
 async fn seed(app: &Porthole) -> anyhow::Result<Seeding> {
@@ -232,6 +252,10 @@ async fn seed(app: &Porthole) -> anyhow::Result<Seeding> {
     }
     let showcase = showcase.with_context(|| format!("shipment {SHOWCASE} was not seeded"))?;
 
+    // Before the users: the last user marks a complete seeding.
+    let share_link = app.create_share_link(showcase.as_str(), &share_link_options()).await.context("the share link")?;
+    println!("  share link      {} for {SHOWCASE}, verified by a code mailed to {SHARE_RECIPIENT}", share_link.link.id);
+
     // Several users share an organization; its warning is worth reading once.
     let mut warned = BTreeSet::new();
     for user in &USERS {
@@ -270,7 +294,18 @@ async fn seed(app: &Porthole) -> anyhow::Result<Seeding> {
 
     let api_key = app.create_api_key("demo", StaffRole::GeneralManager).await.context("the demo API key")?;
     println!("  API key         '{}' ({}), role {}", api_key.key.name, api_key.key.id, api_key.key.role);
-    Ok(Seeding::Fresh { api_key, showcase })
+    Ok(Seeding::Fresh { api_key, showcase, share_url: share_link.url })
+}
+
+/// The demo's share link: the recipient must prove their address, and sees
+/// the containers besides the route, dates and timeline every link shows.
+fn share_link_options() -> ShareLinkOptions {
+    ShareLinkOptions {
+        recipients: Some(vec![SHARE_RECIPIENT.to_owned()]),
+        require_verification: true,
+        sections: Some(SectionsInput { containers: Some(true), ..SectionsInput::default() }),
+        ..ShareLinkOptions::default()
+    }
 }
 
 /// Prints where to go and who to sign in as.
@@ -295,17 +330,47 @@ pub fn print_welcome(settings: &Settings, seeding: &Seeding) {
         println!("  {line}");
     }
     println!();
-    println!("Mail (password-setup and sign-in links) is written as .eml files to {}", shown_path(&settings.mail.dir));
+    let mail_dir = shown_path(&settings.mail.dir);
+    println!("Mail (password-setup and sign-in links, share-link codes) is written as .eml files to {mail_dir}");
     println!("API documentation: {base}/api/docs");
+    println!();
     match seeding {
-        Seeding::Fresh { api_key, showcase } => {
+        Seeding::Fresh { share_url, .. } => {
+            println!("Share link to {SHOWCASE} for {SHARE_RECIPIENT} (no login needed), shown only this once:");
+            println!("  {share_url}");
+            println!("Open it and enter {SHARE_RECIPIENT}: the 6-digit code arrives as a new .eml file in the mail");
+            println!("folder above. Enter it to see the shipment.");
+        }
+        Seeding::AlreadyThere { showcase, live_share_links } => {
+            let live = match live_share_links {
+                0 => "no link to it works any more".to_owned(),
+                1 => "1 link to it still works".to_owned(),
+                n => format!("{n} links to it still work"),
+            };
+            println!(
+                "The demo's share link to {SHOWCASE} was shown when it was seeded ({live}; Porthole keeps only a \
+                 digest of its token)."
+            );
+            println!("Make a new one with a staff API key; the answer holds its URL:");
+            println!(
+                "  curl -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' {base}/api/v1/share/links \\"
+            );
+            println!(
+                "    -d '{{\"shipment_id\": \"{showcase}\", \"recipients\": [\"{SHARE_RECIPIENT}\"], \
+                 \"require_verification\": true, \"sections\": {{\"containers\": true}}}}'"
+            );
+        }
+    }
+    println!();
+    match seeding {
+        Seeding::Fresh { api_key, showcase, .. } => {
             let key = api_key.secret.expose();
             println!("Staff API key (general_manager), shown only this once:");
             println!("  {key}");
             println!("Try it:");
             println!("  curl -H 'Authorization: Bearer {key}' {base}/api/v1/shipments/{showcase}");
         }
-        Seeding::AlreadyThere => {
+        Seeding::AlreadyThere { .. } => {
             println!(
                 "The demo's API key was shown when it was seeded; make another with \
                  `porthole api-key create --name demo --role general_manager`."

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use porthole_app::{AppSettings, SignInLimits};
+use porthole_app::{AppSettings, CodeLimits, SignInLimits};
 use serde::Deserialize;
 
 /// `config/default.toml`, compiled in so the binary behaves the same from
@@ -28,6 +28,7 @@ pub struct Settings {
     pub http: HttpServerSettings,
     pub mail: MailSettings,
     pub portal: PortalSettings,
+    pub share: ShareSettings,
     pub log: LogSettings,
 }
 
@@ -76,6 +77,19 @@ pub struct PortalSettings {
     pub sign_in_per_minute_per_address: u32,
 }
 
+/// Share links: their viewers' sessions, delivery expiry and the limits on
+/// verification codes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareSettings {
+    pub link_session_hours: u64,
+    pub delivery_grace_hours: u64,
+    pub code_burst_per_link: u32,
+    pub code_per_minute_per_link: u32,
+    pub code_burst_per_address: u32,
+    pub code_per_minute_per_address: u32,
+}
+
 /// Below this, a password falls to guessing even through the rate limits.
 const LOWEST_MIN_PASSWORD_LENGTH: usize = 6;
 /// The longest password the portal accepts is 256 bytes; a minimum above
@@ -83,6 +97,8 @@ const LOWEST_MIN_PASSWORD_LENGTH: usize = 6;
 const HIGHEST_MIN_PASSWORD_LENGTH: usize = 128;
 /// A year: sessions longer than this are forgotten, not remembered.
 const LONGEST_SESSION_HOURS: u64 = 24 * 365;
+/// A year after delivery nobody is still waiting for the shipment.
+const LONGEST_DELIVERY_GRACE_HOURS: u64 = 24 * 365;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -157,6 +173,7 @@ impl Settings {
         }
 
         self.portal.validate()?;
+        self.share.validate()?;
 
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| anyhow::anyhow!("log.filter '{}' is not a tracing filter: {e}", self.log.filter))?;
@@ -167,18 +184,25 @@ impl Settings {
 impl Settings {
     /// What the use-cases take from configuration.
     pub fn app_settings(&self) -> AppSettings {
-        let portal = &self.portal;
+        let (portal, share) = (&self.portal, &self.share);
         AppSettings {
             public_url: self.http.public_url.trim_end_matches('/').to_owned(),
             min_password_length: portal.min_password_length,
-            session_lifetime: Duration::from_secs(portal.session_lifetime_hours * 60 * 60),
+            session_lifetime: hours(portal.session_lifetime_hours),
             sign_in_limits: SignInLimits {
                 per_account_burst: portal.sign_in_burst_per_account,
                 per_account_per_minute: portal.sign_in_per_minute_per_account,
                 per_address_burst: portal.sign_in_burst_per_address,
                 per_address_per_minute: portal.sign_in_per_minute_per_address,
             },
-            ..AppSettings::default()
+            link_session_lifetime: hours(share.link_session_hours),
+            delivery_grace: hours(share.delivery_grace_hours),
+            code_limits: CodeLimits {
+                per_link_burst: share.code_burst_per_link,
+                per_link_per_minute: share.code_per_minute_per_link,
+                per_address_burst: share.code_burst_per_address,
+                per_address_per_minute: share.code_per_minute_per_address,
+            },
         }
     }
 }
@@ -209,6 +233,38 @@ impl PortalSettings {
         }
         Ok(())
     }
+}
+
+impl ShareSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=LONGEST_SESSION_HOURS).contains(&self.link_session_hours) {
+            bail!(
+                "share.link_session_hours must be from 1 to {LONGEST_SESSION_HOURS} (a year), not {}",
+                self.link_session_hours
+            );
+        }
+        // 0 is allowed: such links end the moment the shipment is delivered.
+        if self.delivery_grace_hours > LONGEST_DELIVERY_GRACE_HOURS {
+            bail!(
+                "share.delivery_grace_hours must be from 0 to {LONGEST_DELIVERY_GRACE_HOURS} (a year), not {}",
+                self.delivery_grace_hours
+            );
+        }
+        let limits = [
+            ("code_burst_per_link", self.code_burst_per_link),
+            ("code_per_minute_per_link", self.code_per_minute_per_link),
+            ("code_burst_per_address", self.code_burst_per_address),
+            ("code_per_minute_per_address", self.code_per_minute_per_address),
+        ];
+        if let Some((key, _)) = limits.iter().find(|(_, value)| *value == 0) {
+            bail!("share.{key} must be at least 1: with 0 no recipient could ever verify");
+        }
+        Ok(())
+    }
+}
+
+fn hours(hours: u64) -> Duration {
+    Duration::from_secs(hours * 60 * 60)
 }
 
 /// One extraction error as `key: problem (where it was set)`, on one line.
@@ -332,6 +388,17 @@ mod tests {
                 sign_in_per_minute_per_address: 30,
             }
         );
+        assert_eq!(
+            settings.share,
+            ShareSettings {
+                link_session_hours: 12,
+                delivery_grace_hours: 168,
+                code_burst_per_link: 20,
+                code_per_minute_per_link: 4,
+                code_burst_per_address: 20,
+                code_per_minute_per_address: 4,
+            }
+        );
     }
 
     #[test]
@@ -353,6 +420,30 @@ mod tests {
             assert_eq!(app.session_lifetime, Duration::from_secs(2 * 60 * 60));
             assert_eq!(app.sign_in_limits.per_address_burst, 200);
             assert_eq!(app.sign_in_limits.per_account_burst, 10, "untouched keys keep their defaults");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn share_settings_reach_the_application() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "local.toml",
+                "[share]\nlink_session_hours = 3\ndelivery_grace_hours = 0\ncode_per_minute_per_address = 9\n",
+            )?;
+            jail.set_env("PORTHOLE__SHARE__CODE_BURST_PER_LINK", "7");
+            let app = load_in(jail, Some("local.toml")).expect("valid settings").app_settings();
+            assert_eq!(app.link_session_lifetime, Duration::from_secs(3 * 60 * 60));
+            assert_eq!(app.delivery_grace, Duration::ZERO, "a grace of 0 ends links at delivery");
+            assert_eq!(
+                app.code_limits,
+                CodeLimits {
+                    per_link_burst: 7,
+                    per_link_per_minute: 4,
+                    per_address_burst: 20,
+                    per_address_per_minute: 9
+                }
+            );
             Ok(())
         });
     }
@@ -416,6 +507,15 @@ mod tests {
             ("PORTHOLE__PORTAL__SESSION_LIFETIME_HOURS", "0", "portal.session_lifetime_hours"),
             ("PORTHOLE__PORTAL__SIGN_IN_BURST_PER_ACCOUNT", "0", "portal.sign_in_burst_per_account"),
             ("PORTHOLE__PORTAL__SIGN_IN_PER_MINUTE_PER_ADDRESS", "0", "portal.sign_in_per_minute_per_address"),
+            ("PORTHOLE__SHARE__LINK_SESSION_HOURS", "0", "share.link_session_hours"),
+            ("PORTHOLE__SHARE__LINK_SESSION_HOURS", "-1", "share.link_session_hours"),
+            ("PORTHOLE__SHARE__DELIVERY_GRACE_HOURS", "9000", "share.delivery_grace_hours"),
+            ("PORTHOLE__SHARE__DELIVERY_GRACE_HOURS", "a week", "share.delivery_grace_hours"),
+            ("PORTHOLE__SHARE__CODE_BURST_PER_LINK", "0", "share.code_burst_per_link"),
+            ("PORTHOLE__SHARE__CODE_PER_MINUTE_PER_LINK", "0", "share.code_per_minute_per_link"),
+            ("PORTHOLE__SHARE__CODE_BURST_PER_ADDRESS", "0", "share.code_burst_per_address"),
+            ("PORTHOLE__SHARE__CODE_PER_MINUTE_PER_ADDRESS", "0", "share.code_per_minute_per_address"),
+            ("PORTHOLE__SHARE__CODE_PER_MINUTE_PER_LINK", "4.5", "share.code_per_minute_per_link"),
             ("PORTHOLE__HTTP__BINDD", "127.0.0.1:1", "http.bindd"),
         ];
         for (var, value, key) in cases {
@@ -438,6 +538,7 @@ mod tests {
         let settings = Settings::from_figment(layered).expect("the example is a valid configuration");
         assert_eq!(settings.mail.transport, MailTransport::File, "the example must start as it stands");
         assert_eq!(settings.portal.min_password_length, 10);
+        assert_eq!(settings.share.delivery_grace_hours, 336);
     }
 
     #[test]

@@ -112,6 +112,23 @@ fn a_bad_portal_setting_is_refused_naming_the_key() {
 }
 
 #[test]
+fn a_bad_share_setting_is_refused_naming_the_key() {
+    let cases = [
+        ("PORTHOLE__SHARE__DELIVERY_GRACE_HOURS", "a week", "share.delivery_grace_hours"),
+        ("PORTHOLE__SHARE__CODE_BURST_PER_LINK", "0", "share.code_burst_per_link"),
+    ];
+    for (var, value, key) in cases {
+        let dir = scratch();
+        let output = run(porthole(dir.path()).env(var, value).arg("serve"));
+        assert!(!output.status.success(), "{var}={value} was accepted");
+        let stderr = text(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("porthole: ") && stderr.contains(key), "{var}={value}: {stderr}");
+        assert!(!dir.path().join("porthole.db").exists(), "refused before touching the database");
+    }
+}
+
+#[test]
 fn the_smtp_transport_is_refused_until_it_exists() {
     let dir = scratch();
     let output = run(porthole(dir.path())
@@ -145,6 +162,8 @@ fn demo_seeds_once_and_passes_the_isolation_check() {
     }
     assert!(stdout.contains("/api/docs"), "{stdout}");
     assert!(stdout.contains("SGTECHX"), "the look-alike warning is shown: {stdout}");
+    assert!(stdout.contains("http://127.0.0.1:8080/t/"), "the share link is printed: {stdout}");
+    assert!(stdout.contains("logistics@pacifichome.example") && stdout.contains("code"), "{stdout}");
     let key = stdout.split_whitespace().find(|word| word.starts_with("ph_")).unwrap_or_default();
     assert_eq!(key.len(), 3 + 64, "the API key is printed: {stdout}");
     let mails = std::fs::read_dir(dir.path().join("mail")).map(Iterator::count).unwrap_or_default();
@@ -157,6 +176,8 @@ fn demo_seeds_once_and_passes_the_isolation_check() {
     assert!(stdout.contains("already"), "{stdout}");
     assert!(stdout.contains("saigontech"), "the logins are printed again: {stdout}");
     assert!(!stdout.contains("ph_"), "no new key: {stdout}");
+    assert!(!stdout.contains("/t/"), "no new share link: {stdout}");
+    assert!(stdout.contains("1 link to it still works") && stdout.contains("/api/v1/share/links"), "{stdout}");
 
     let (output, report) = isolation_report(dir.path());
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -251,7 +272,7 @@ fn demo_serves_after_seeding() {
 }
 
 #[test]
-fn the_demo_api_key_reads_the_showcase_shipment() {
+fn the_demo_api_key_reads_the_showcase_shipment_and_the_share_link_asks_for_an_address() {
     let dir = scratch();
     let seeded = run(porthole(dir.path()).args(["demo", "--seed-only"]));
     let stdout = text(&seeded.stdout);
@@ -262,10 +283,24 @@ fn the_demo_api_key_reads_the_showcase_shipment() {
     let path = curl.split("127.0.0.1:8080").nth(1).unwrap_or_default().trim();
     assert!(path.starts_with("/api/v1/shipments/shp_"), "{curl}");
 
+    let share_path = stdout
+        .split_whitespace()
+        .filter_map(|word| word.strip_prefix("http://127.0.0.1:8080"))
+        .find(|path| path.starts_with("/t/"))
+        .unwrap_or_else(|| panic!("no share link printed: {stdout}"));
+
     let serving = Serving::start(porthole(dir.path()).arg("serve"));
     let response = serving.get(path, Some(key));
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("SHP/202505/00080") && response.contains("in_transit"), "{response}");
+
+    let share = serving.get(share_path, None);
+    assert!(share.starts_with("HTTP/1.1 200"), "the link asks for an e-mail first: {share}");
+    assert!(share.contains("<form") && share.contains("email"), "{share}");
+    assert!(
+        !share.contains("MSCU4721357") && !share.contains("MSDU7810425"),
+        "no shipment data before verification: {share}"
+    );
 }
 
 #[cfg(unix)]
