@@ -81,9 +81,10 @@ impl Porthole {
             state: UserState::Invited,
         };
         let all_orgs = self.check_links(user.role, &org_ids, &agent_ids).await?;
+        self.check_email_is_free(&user).await?;
         self.ports.tracking_users.insert_tracking_user(&user).await?;
         tracing::info!(tracking_user = %user.id, user_id = %user.user_id, role = user.role.as_str(), "tracking user created");
-        let mut warnings = look_alike_warnings(&user, &all_orgs);
+        let mut warnings = link_warnings(&user, &all_orgs);
         if input.send_setup_email
             && let Err(error) = self.mail_password_setup(&user).await
         {
@@ -139,9 +140,10 @@ impl Porthole {
             given.apply(&mut user.display);
         }
         let all_orgs = self.check_links(user.role, &org_ids, &agent_ids).await?;
+        self.check_email_is_free(&user).await?;
         self.ports.tracking_users.update_tracking_user(&user).await?;
         tracing::info!(tracking_user = %user.id, "tracking user updated");
-        let warnings = look_alike_warnings(&user, &all_orgs);
+        let warnings = link_warnings(&user, &all_orgs);
         Ok(TrackingUserSaved { user, warnings })
     }
 
@@ -179,6 +181,14 @@ impl Porthole {
         Ok(())
     }
 
+    /// Lets a disabled user back in: active again if they had a password,
+    /// else invited (send them a setup e-mail).
+    pub async fn enable_tracking_user(&self, id: &TrackingUserId) -> Result<(), AppError> {
+        self.ports.tracking_users.enable_tracking_user(id).await?;
+        tracing::info!(tracking_user = %id, "tracking user enabled");
+        Ok(())
+    }
+
     /// Every referenced organization exists, and agent customers are only
     /// given to overseas agents. Returns every organization, for the
     /// near-duplicate check.
@@ -202,6 +212,23 @@ impl Porthole {
             }
         }
         Ok(all)
+    }
+
+    /// A primary e-mail identifies one account at sign-in, so no two users
+    /// may share one; a shared mailbox belongs in `additional_emails`.
+    async fn check_email_is_free(&self, user: &TrackingUser) -> Result<(), AppError> {
+        let holders = self.ports.tracking_users.tracking_users_by_email(&user.email).await?;
+        match holders.iter().find(|other| other.id != user.id && other.email == user.email) {
+            Some(other) => Err(AppError::Conflict {
+                field: "email".into(),
+                message: format!(
+                    "tracking user '{}' already signs in with this e-mail; give each user their own address and \
+                     list a shared mailbox under additional_emails",
+                    other.user_id
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     async fn mail_password_setup(&self, user: &TrackingUser) -> Result<(), AppError> {
@@ -271,12 +298,21 @@ impl Porthole {
     }
 
     /// Mails a one-time sign-in link to `address` if it belongs to a user
-    /// who may sign in. Answers the same either way.
+    /// who may sign in. Answers the same either way. An invited user, who
+    /// has no password yet, is sent a fresh password-setup link instead.
     pub async fn request_login_link(&self, address: &str, client: Option<IpAddr>) -> Result<(), AppError> {
         let address = email("email", address)?;
         self.throttle.attempt(address.as_str(), client).map_err(|retry_after| AppError::RateLimited { retry_after })?;
         for user in self.ports.tracking_users.tracking_users_by_email(&address).await? {
             let organizations = self.ports.organizations.organizations(&ids(&user.organization_ids)).await?;
+            let invited_with_portal = user.state == UserState::Invited
+                && organizations.iter().any(|o| o.portal_enabled && user.organization_ids.contains(&o.id));
+            if invited_with_portal && user.email == address {
+                if let Err(error) = self.mail_password_setup(&user).await {
+                    tracing::error!(tracking_user = %user.id, %error, "password-setup link not sent");
+                }
+                continue;
+            }
             if !may_sign_in(&user, &organizations) {
                 continue;
             }
@@ -436,6 +472,20 @@ fn ids(set: &BTreeSet<OrganizationId>) -> Vec<OrganizationId> {
 
 fn new_secret(prefix: &str) -> Result<Secret, AppError> {
     Secret::generate(prefix).map_err(|e| AppError::Unavailable(format!("random source: {e}")))
+}
+
+/// What staff should check about a user's links: an overseas agent who will
+/// see nothing, and linked organizations with look-alike namesakes.
+fn link_warnings(user: &TrackingUser, all: &[Organization]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if user.role == TrackingRole::OverseasAgent && user.agent_customer_ids.is_empty() {
+        warnings.push(
+            "this overseas agent has no agent_customer_ids, so it will see no shipments until customers are added"
+                .to_owned(),
+        );
+    }
+    warnings.extend(look_alike_warnings(user, all));
+    warnings
 }
 
 /// One warning per linked organization that has look-alike namesakes.

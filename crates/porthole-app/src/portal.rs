@@ -105,8 +105,10 @@ impl Porthole {
 fn parse_list_request(request: &ListRequest) -> Result<ShipmentQuery, FieldError> {
     let status = match request.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
+        // Drafts are never shown, so "draft" is no more a filter than a typo.
         Some(raw) => Some(
             Status::parse(raw)
+                .filter(|status| *status != Status::Draft)
                 .ok_or_else(|| FieldError::new("status", "must be one of confirmed, in_transit, done, cancelled"))?,
         ),
     };
@@ -151,6 +153,7 @@ mod tests {
     fn list_requests_name_each_bad_field() {
         let bad = |request: ListRequest| parse_list_request(&request).expect_err("refused").field;
         assert_eq!(bad(ListRequest { status: Some("sailing".into()), ..Default::default() }), "status");
+        assert_eq!(bad(ListRequest { status: Some("draft".into()), ..Default::default() }), "status");
         assert_eq!(bad(ListRequest { limit: Some(0), ..Default::default() }), "limit");
         assert_eq!(bad(ListRequest { limit: Some(101), ..Default::default() }), "limit");
         assert_eq!(bad(ListRequest { q: Some("x".repeat(101)), ..Default::default() }), "q");

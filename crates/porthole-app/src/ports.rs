@@ -177,6 +177,11 @@ pub trait TrackingUserRepository: Send + Sync {
     /// MUST return `NotFound` if no user has this id.
     async fn disable_tracking_user(&self, id: &TrackingUserId) -> RepoResult<()>;
 
+    /// Lets a disabled user back in: active if they have a password, else
+    /// invited. A user who is not disabled is left as they are. MUST return
+    /// `NotFound` if no user has this id.
+    async fn enable_tracking_user(&self, id: &TrackingUserId) -> RepoResult<()>;
+
     async fn tracking_user(&self, id: &TrackingUserId) -> RepoResult<Option<TrackingUser>>;
 
     async fn tracking_user_by_login(&self, user_id: &UserId) -> RepoResult<Option<TrackingUser>>;

@@ -368,7 +368,7 @@ impl Porthole {
                     tracking_user_id: user.id.clone(),
                     user_id: user.user_id.clone(),
                     role: user.role,
-                    reason: reason.describe(),
+                    reason: reason.describe(&organizations),
                     organization_id: reason.organization_id,
                 })
             })

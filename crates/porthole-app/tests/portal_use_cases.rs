@@ -41,6 +41,7 @@ async fn a_new_user_is_invited_normalised_and_warned_about_look_alike_organizati
     mocks.organizations.expect_all_organizations().returning(|| {
         Ok(vec![named("sgtech", "Saigon Tech Export"), named("sgtechx", "SAIGON TECH EXPORTS CO., LTD")])
     });
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
     mocks.tracking_users.expect_insert_tracking_user().times(1).returning(|_| Ok(()));
     let saved = mocks.app().create_tracking_user(create_input()).await.expect("created");
     assert_eq!(saved.user.user_id.as_str(), "anh.nguyen");
@@ -83,6 +84,7 @@ async fn each_bad_field_of_a_new_user_is_named_and_nothing_is_written() {
 async fn a_setup_email_is_sent_when_asked_and_links_to_the_set_password_page() {
     let mut mocks = Mocks::new();
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("sgtech", true)]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
     mocks.tracking_users.expect_insert_tracking_user().returning(|_| Ok(()));
     mocks
         .credentials
@@ -116,6 +118,7 @@ async fn a_setup_email_is_sent_when_asked_and_links_to_the_set_password_page() {
 async fn a_mail_failure_on_create_is_a_warning_not_an_error() {
     let mut mocks = Mocks::new();
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("sgtech", true)]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
     mocks.tracking_users.expect_insert_tracking_user().returning(|_| Ok(()));
     mocks.credentials.expect_insert_login_token().returning(|_| Ok(()));
     mocks.mailer.expect_send().returning(|_| Err(porthole_app::ports::MailError("connection refused".into())));
@@ -135,6 +138,7 @@ async fn a_patch_changes_only_what_it_names() {
         .expect_tracking_user()
         .returning(|_| Ok(Some(user("anh", TrackingRole::Customer, &["sgtech"], UserState::Active))));
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("sgtech", true), org("pac", true)]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
     mocks
         .tracking_users
         .expect_update_tracking_user()
@@ -387,4 +391,53 @@ async fn a_preview_of_an_unknown_user_is_not_found_and_storage_errors_pass_throu
     mocks.tracking_users.expect_tracking_user().returning(|_| Err(RepoError::Unavailable("down".into())));
     let result = mocks.app().preview_shipments(&TrackingUserId::new("tu_anh"), &ListRequest::default()).await;
     assert!(matches!(result, Err(AppError::Unavailable(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn a_primary_email_another_user_signs_in_with_is_a_conflict_and_nothing_is_written() {
+    let mut mocks = Mocks::new();
+    mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("sgtech", true)]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| {
+        let mut holder = user("anh", TrackingRole::Customer, &["sgtech"], UserState::Active);
+        holder.email = porthole_domain::Email::parse("anh.nguyen@saigontech.example").expect("email");
+        Ok(vec![holder])
+    });
+    // No expectation on insert_tracking_user: writing would fail the test.
+    let result = mocks.app().create_tracking_user(TrackingUserInput { user_id: "anh2".into(), ..create_input() }).await;
+    assert!(matches!(&result, Err(AppError::Conflict { field, .. }) if field == "email"), "{result:?}");
+}
+
+#[tokio::test]
+async fn an_overseas_agent_without_customers_is_created_with_a_warning() {
+    let mut mocks = Mocks::new();
+    mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("lbfp", true)]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
+    mocks.tracking_users.expect_insert_tracking_user().returning(|_| Ok(()));
+    let input =
+        TrackingUserInput { role: "overseas_agent".into(), organization_ids: vec!["lbfp".into()], ..create_input() };
+    let saved = mocks.app().create_tracking_user(input).await.expect("created");
+    assert!(saved.warnings.iter().any(|w| w.contains("agent_customer_ids")), "{:?}", saved.warnings);
+}
+
+#[tokio::test]
+async fn an_invited_user_asking_for_a_sign_in_link_gets_a_password_setup_link() {
+    let mut mocks = Mocks::new();
+    mocks
+        .tracking_users
+        .expect_tracking_users_by_email()
+        .returning(|_| Ok(vec![user("thu", TrackingRole::Customer, &["sgtech"], UserState::Invited)]));
+    mocks.organizations.expect_organizations().returning(|_| Ok(vec![org("sgtech", true)]));
+    mocks
+        .credentials
+        .expect_insert_login_token()
+        .withf(|token| token.purpose == TokenPurpose::PasswordSetup)
+        .times(1)
+        .returning(|_| Ok(()));
+    mocks
+        .mailer
+        .expect_send()
+        .withf(|mail| mail.text.contains("/portal/set-password?token="))
+        .times(1)
+        .returning(|_| Ok(()));
+    mocks.app().request_login_link("thu@example.com", None).await.expect("accepted");
 }

@@ -77,6 +77,22 @@ macro_rules! event_codes {
     };
 }
 
+impl EventCode {
+    /// The label for an event of this code with this classifier, so that an
+    /// estimate never reads as a fact: an estimated ARRI is "Estimated
+    /// arrival", not "Arrived". Codes without a worded estimate keep their
+    /// label; viewers see the classifier beside it.
+    pub fn label_for(self, classifier: Classifier) -> &'static str {
+        match (self, classifier) {
+            (EventCode::Arri, Classifier::Est) => "Estimated arrival",
+            (EventCode::Arri, Classifier::Pln) => "Planned arrival",
+            (EventCode::Depa, Classifier::Est) => "Estimated departure",
+            (EventCode::Depa, Classifier::Pln) => "Planned departure",
+            _ => self.label(),
+        }
+    }
+}
+
 event_codes! {
     // DCSA transport events.
     Arri => ("ARRI", Transport, "Arrived"),
@@ -186,5 +202,13 @@ mod tests {
         assert_eq!(EventCode::parse("CONF").map(EventCode::event_type), Some(EventType::Shipment));
         assert_eq!(EventCode::parse("XXXX"), None);
         assert_eq!(EventCode::parse("depa"), None, "codes are upper case");
+    }
+
+    #[test]
+    fn an_estimate_never_reads_as_a_fact() {
+        assert_eq!(EventCode::Arri.label_for(Classifier::Act), "Arrived");
+        assert_eq!(EventCode::Arri.label_for(Classifier::Est), "Estimated arrival");
+        assert_eq!(EventCode::Depa.label_for(Classifier::Pln), "Planned departure");
+        assert_eq!(EventCode::Load.label_for(Classifier::Est), EventCode::Load.label());
     }
 }

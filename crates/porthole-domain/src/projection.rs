@@ -323,7 +323,7 @@ fn timeline(events: &[TrackingEvent]) -> Vec<EventView> {
                 e,
                 EventView {
                     code: e.code,
-                    label: e.code.label(),
+                    label: e.code.label_for(e.classifier),
                     classifier: e.classifier,
                     event_time: e.event_time,
                     location: e.location.clone(),

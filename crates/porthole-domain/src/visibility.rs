@@ -37,9 +37,13 @@ pub struct VisibilityReason {
 }
 
 impl VisibilityReason {
-    /// A sentence for staff.
-    pub fn describe(&self) -> String {
-        let org = &self.organization_id;
+    /// A sentence for staff, naming the organization as staff know it (by
+    /// name and code) when it is among `organizations`.
+    pub fn describe(&self, organizations: &[Organization]) -> String {
+        let org = match organizations.iter().find(|o| o.id == self.organization_id) {
+            Some(found) => format!("{} ({})", found.name, found.code),
+            None => self.organization_id.to_string(),
+        };
         match self.role {
             TrackingRole::Customer => format!("organization {org} is the shipment's customer"),
             TrackingRole::Shipper => format!("organization {org} is the shipment's shipper"),

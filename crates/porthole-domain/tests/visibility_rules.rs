@@ -252,7 +252,9 @@ fn a_user_in_several_organizations_sees_through_the_enabled_matching_one() {
     let reason = reason_for(&u, &orgs, &record).expect("the customer organization matches");
     assert_eq!(reason.organization_id, org_id(CUSTOMER));
     assert_eq!(reason.role, TrackingRole::Customer);
-    assert!(reason.describe().contains("org-0"));
+    let described = reason.describe(&orgs);
+    assert!(described.contains(&format!("Organization {CUSTOMER} (ORG{CUSTOMER})")), "{described}");
+    assert!(reason.describe(&[]).contains(org_id(CUSTOMER).as_str()), "falls back to the id");
 
     // The matching organization is off: an enabled non-matching one does not help.
     set_org(&mut orgs, CUSTOMER, false, false);

@@ -82,6 +82,8 @@ contract! {
     sessions_live_until_they_expire,
     disabling_a_user_ends_their_sessions_and_links,
     set_password_activates_and_ends_sessions,
+    a_password_kills_pending_setup_links,
+    enabling_a_user_restores_the_state_their_password_allows,
     login_tokens_are_single_use_and_expire,
     a_new_setup_token_kills_the_old_one,
     concurrent_consumers_of_a_token_get_one_winner,
@@ -973,6 +975,38 @@ async fn set_password_activates_and_ends_sessions(store: Store) {
     let ghost = TrackingUserId::new("tu_ghost");
     assert_eq!(store.set_password(&ghost, "$argon2id$x").await, Err(RepoError::NotFound));
     assert_eq!(store.password_hash(&ghost).await, Ok(None));
+}
+
+async fn a_password_kills_pending_setup_links(store: Store) {
+    let invited = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
+    let setup = SecretDigest::of("pt_setup");
+    let token = login_token(&setup, "tu_1", TokenPurpose::PasswordSetup, "2025-05-01T08:00:00Z", Duration::hours(24));
+    store.insert_login_token(&token).await.expect("insert");
+    let later = utc("2025-05-01T09:00:00Z");
+    assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(Some(invited.id.clone())));
+
+    store.set_password(&invited.id, "$argon2id$by-staff").await.expect("set");
+    assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(None));
+    assert_eq!(store.complete_password_setup(&setup, "$argon2id$by-mail", later).await, Ok(None));
+    assert_eq!(store.password_hash(&invited.id).await, Ok(Some("$argon2id$by-staff".to_owned())));
+}
+
+async fn enabling_a_user_restores_the_state_their_password_allows(store: Store) {
+    let with_password = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
+    store.set_password(&with_password.id, "$argon2id$x").await.expect("set");
+    let without_password = tracking_user("tu_2", "no.password", TrackingRole::Customer, &["org_saigon"], &[]);
+    store.insert_tracking_user(&without_password).await.expect("insert");
+    for user in [&with_password, &without_password] {
+        store.disable_tracking_user(&user.id).await.expect("disable");
+        assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Disabled));
+        store.enable_tracking_user(&user.id).await.expect("enable");
+    }
+    assert_eq!(state_of(&store, &with_password.id).await, Some(porthole_domain::UserState::Active));
+    assert_eq!(state_of(&store, &without_password.id).await, Some(porthole_domain::UserState::Invited));
+
+    store.enable_tracking_user(&with_password.id).await.expect("enabling an enabled user changes nothing");
+    assert_eq!(state_of(&store, &with_password.id).await, Some(porthole_domain::UserState::Active));
+    assert_eq!(store.enable_tracking_user(&TrackingUserId::new("tu_ghost")).await, Err(RepoError::NotFound));
 }
 
 async fn login_tokens_are_single_use_and_expire(store: Store) {

@@ -226,6 +226,14 @@ async fn store_password(conn: &impl ConnectionTrait, id: &TrackingUserId, hash: 
         .exec(conn)
         .await
         .map_err(unavailable)?;
+    // A password now exists: a setup link still in someone's inbox must not
+    // be able to replace it.
+    login_token::Entity::delete_many()
+        .filter(login_token::Column::TrackingUserId.eq(id.as_str()))
+        .filter(login_token::Column::Purpose.eq(TokenPurpose::PasswordSetup.as_str()))
+        .exec(conn)
+        .await
+        .map_err(unavailable)?;
     end_sessions(conn, id).await
 }
 

@@ -110,6 +110,42 @@ impl TrackingUserRepository for Store {
         finish(txn, result).await
     }
 
+    /// One conditional UPDATE per outcome, so a concurrent disable or
+    /// password change cannot be undone by a stale read.
+    async fn enable_tracking_user(&self, id: &TrackingUserId) -> RepoResult<()> {
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let exists = tracking_user::Entity::find_by_id(id.as_str())
+                .select_only()
+                .column(tracking_user::Column::Id)
+                .into_tuple::<String>()
+                .one(&txn)
+                .await
+                .map_err(unavailable)?;
+            if exists.is_none() {
+                return Err(RepoError::NotFound);
+            }
+            for (state, has_password) in [(UserState::Active, true), (UserState::Invited, false)] {
+                let password = if has_password {
+                    tracking_user::Column::PasswordHash.is_not_null()
+                } else {
+                    tracking_user::Column::PasswordHash.is_null()
+                };
+                tracking_user::Entity::update_many()
+                    .set(tracking_user::ActiveModel { state: Set(state.as_str().to_owned()), ..Default::default() })
+                    .filter(tracking_user::Column::Id.eq(id.as_str()))
+                    .filter(tracking_user::Column::State.eq(UserState::Disabled.as_str()))
+                    .filter(password)
+                    .exec(&txn)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(txn, result).await
+    }
+
     async fn tracking_user(&self, id: &TrackingUserId) -> RepoResult<Option<TrackingUser>> {
         let users = self.load_users(tracking_user::Entity::find_by_id(id.as_str())).await?;
         Ok(users.into_iter().next())
