@@ -115,7 +115,8 @@ fn parse_list_request(request: &ListRequest) -> Result<ShipmentQuery, FieldError
     let search = match request.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         None => None,
         Some(q) if q.chars().count() > 100 => return Err(FieldError::new("q", "must be at most 100 characters")),
-        Some(q) => Some(q.to_uppercase()),
+        // "MSCU 472135 7" is how container numbers are printed and read out.
+        Some(q) => Some(q.split_whitespace().collect::<String>().to_uppercase()),
     };
     let before = request.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let limit = request.limit.unwrap_or(DEFAULT_PAGE_SIZE);
@@ -157,8 +158,8 @@ mod tests {
         assert_eq!(bad(ListRequest { limit: Some(0), ..Default::default() }), "limit");
         assert_eq!(bad(ListRequest { limit: Some(101), ..Default::default() }), "limit");
         assert_eq!(bad(ListRequest { q: Some("x".repeat(101)), ..Default::default() }), "q");
-        let query =
-            parse_list_request(&ListRequest { q: Some(" msku1234565 ".into()), ..Default::default() }).expect("parses");
+        let query = parse_list_request(&ListRequest { q: Some(" msku 123456 5 ".into()), ..Default::default() })
+            .expect("parses");
         assert_eq!(query.search.as_deref(), Some("MSKU1234565"));
         assert_eq!(query.limit, u64::from(DEFAULT_PAGE_SIZE));
     }

@@ -150,9 +150,9 @@ pub trait ShipmentRepository: Send + Sync {
 pub struct ShipmentQuery {
     /// Only shipments whose viewer-facing status is this.
     pub status: Option<Status>,
-    /// Upper-case text that the reference or HBL number (upper-cased)
-    /// starts with, or that one of the container numbers starts with (a
-    /// whole number included).
+    /// Upper-case text without spaces that the reference or HBL number
+    /// (upper-cased) contains, or that one of the container numbers starts
+    /// with (a whole number included).
     pub search: Option<String>,
     /// Keyset cursor: only references that sort before this one.
     pub before: Option<ShipmentReference>,

@@ -1222,17 +1222,18 @@ fn ids_of<'a>(selected: impl Iterator<Item = &'a GeneratedShipment>) -> BTreeSet
 }
 
 fn matches_search(shipment: &porthole_domain::Shipment, search: &str) -> bool {
-    shipment.reference.as_str().to_uppercase().starts_with(search)
-        || shipment.hbl_no.as_deref().is_some_and(|hbl| hbl.to_uppercase().starts_with(search))
+    shipment.reference.as_str().to_uppercase().contains(search)
+        || shipment.hbl_no.as_deref().is_some_and(|hbl| hbl.to_uppercase().contains(search))
         || shipment.containers.iter().any(|c| c.number.as_str().starts_with(search))
 }
 
 /// Searches that must be taken literally, or that start nothing, or many.
 const LITERAL_SEARCHES: &[&str] = &["SH_", "S%", "%", "_", "SHP/", "ZZZ", "MSKU", "HB"];
 
-/// Searches worth asking for a user: starts of references, HBL numbers and
-/// container numbers (any length, whole ones included) of shipments the
-/// user sees and of any shipment, plus two of [`LITERAL_SEARCHES`].
+/// Searches worth asking for a user: starts and middles of references, HBL
+/// numbers, starts of container numbers (any length, whole ones included)
+/// of shipments the user sees and of any shipment, plus two of
+/// [`LITERAL_SEARCHES`].
 fn searches(rng: &mut StdRng, visible: &[&GeneratedShipment], all: &[&GeneratedShipment]) -> Vec<String> {
     let start_of = |rng: &mut StdRng, text: &str| {
         let length = rng.random_range(1..=text.chars().count());
@@ -1244,6 +1245,10 @@ fn searches(rng: &mut StdRng, visible: &[&GeneratedShipment], all: &[&GeneratedS
     searches.push(start_of(rng, anyone.reference.as_str()));
     let seen = if visible.is_empty() { anyone } else { &visible[rng.random_range(0..visible.len())].shipment };
     searches.push(start_of(rng, seen.reference.as_str()));
+    // What people type: the running number at the end, "00080".
+    let reference: Vec<char> = seen.reference.as_str().to_uppercase().chars().collect();
+    let from = rng.random_range(0..reference.len());
+    searches.push(reference[from..].iter().collect());
     if let Some(hbl) = seen.hbl_no.as_deref().filter(|h| !h.trim().is_empty()) {
         searches.push(start_of(rng, hbl));
     }

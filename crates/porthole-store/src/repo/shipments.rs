@@ -316,10 +316,13 @@ fn scope_branches(scope: &ViewerScope) -> Option<Vec<Condition>> {
 /// SQLite upper-cases ASCII letters only), or a container number of the
 /// shipment does.
 fn search_condition(search: &str) -> Condition {
-    let starts_with = || LikeExpr::new(format!("{}%", escape_like(search))).escape(LIKE_ESCAPE);
+    // People type the running number ("00080") as often as the whole
+    // reference, so references and HBL numbers match anywhere. This reads
+    // only the rows the scope's index range already selected.
+    let contains = || LikeExpr::new(format!("%{}%", escape_like(search))).escape(LIKE_ESCAPE);
     let reference = Func::upper(Expr::col((shipment::Entity, shipment::Column::Reference)));
     let hbl = Func::upper(Expr::col((shipment::Entity, shipment::Column::HblNo)));
-    let mut any = Condition::any().add(reference.like(starts_with())).add(hbl.like(starts_with()));
+    let mut any = Condition::any().add(reference.like(contains())).add(hbl.like(contains()));
     // Container numbers are upper-case letters and digits, so only such a
     // search can start one, and its successor below is then plain ASCII.
     // The range reads `idx_shipment_containers_number`; numbers compare as
