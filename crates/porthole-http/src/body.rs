@@ -1,12 +1,14 @@
 //! JSON request bodies that fail in our error shape and name the field.
 //!
 //! poem-openapi's own `Json<T>` says only which *type* it could not parse
-//! ("Expected input type \"string\", found 5 (occurred while parsing
+//! ("Expected input type \"string\", found [5] (occurred while parsing
 //! \"ShipmentUpsert\")"), which leaves an integrator guessing among the
-//! fields of that type. [`JsonBody`] parses with the same machinery and, when
-//! that fails, walks the raw JSON against the operation's own schema to find
-//! the first field that does not fit, and names it the way the caller wrote
-//! it: `pol.unlocode`, `events[2].published`.
+//! fields of that type, and it reads a JSON number or boolean where text is
+//! expected as that text, so `"user_id": true` would be stored as "true".
+//! [`JsonBody`] therefore first walks the raw JSON against the operation's
+//! own schema, refusing the first field that does not fit with its name as
+//! the caller wrote it (`pol.unlocode`, `events[2].event_id`), and only
+//! then lets poem-openapi parse it.
 
 use poem::Request;
 use poem::web::RequestBody;
@@ -53,25 +55,19 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         }
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|error| ApiError::bad_request(format!("the request body is not valid JSON: {error}"), None))?;
-        // The walk below needs the value again, but only on failure: keep
-        // the bytes and parse them once more then, rather than copying every
-        // large batch that parses fine.
-        match T::parse_from_json(Some(value)) {
-            Ok(parsed) => Ok(Self(parsed)),
-            Err(error) => {
-                let located = serde_json::from_slice::<Value>(&bytes).ok().and_then(|value| mismatch_in::<T>(&value));
-                let refusal = match located {
-                    Some(Mismatch { field: Some(field), message }) => {
-                        ApiError::bad_request(format!("{field} {message}"), Some(field))
-                    }
-                    Some(Mismatch { field: None, message }) => {
-                        ApiError::bad_request(format!("the request body {message}"), None)
-                    }
-                    None => ApiError::bad_request(error.into_message(), None),
-                };
-                Err(refusal.into())
-            }
+        if let Some(mismatch) = mismatch_in::<T>(&value) {
+            let refusal = match mismatch.field {
+                Some(field) => ApiError::bad_request(format!("{field} {}", mismatch.message), Some(field)),
+                None => ApiError::bad_request(format!("the request body {}", mismatch.message), None),
+            };
+            return Err(refusal.into());
         }
+        // The walk is at least as strict as poem-openapi for the types our
+        // bodies use, so this refusal is a safety net, not a path a caller
+        // is expected to meet.
+        T::parse_from_json(Some(value))
+            .map(Self)
+            .map_err(|error| ApiError::bad_request(error.into_message(), None).into())
     }
 }
 
@@ -135,11 +131,9 @@ fn walk(registry: &Registry, schema: &MetaSchemaRef, value: &Value, path: &str) 
                 .enumerate()
                 .find_map(|(index, item)| walk(registry, item_schema, item, &format!("{path}[{index}]")))
         }
-        // poem-openapi reads a number or boolean where text is expected as
-        // its text, so only the other kinds are refused.
-        "string" if !(value.is_string() || value.is_number() || value.is_boolean()) => {
-            at(format!("must be a string, not {}", kind(value)))
-        }
+        // Stricter than poem-openapi, which would take a number or boolean
+        // as its text.
+        "string" if !value.is_string() => at(format!("must be a string, not {}", kind(value))),
         "boolean" if !value.is_boolean() => at(format!("must be true or false, not {}", kind(value))),
         "number" if !value.is_number() => at(format!("must be a number, not {}", kind(value))),
         "integer" => {
@@ -238,6 +232,23 @@ mod tests {
         for (value, expected) in cases {
             assert!(Outer::parse_from_json(Some(value.clone())).is_err(), "poem must refuse {value}");
             assert_eq!(field_of(value.clone()).as_deref(), Some(expected), "{value}");
+        }
+    }
+
+    #[test]
+    fn text_fields_refuse_numbers_and_booleans_that_poem_would_take_as_text() {
+        let cases = [
+            (json!({"code": true}), "from.code", "must be a string, not a boolean"),
+            (json!({"code": 12.5}), "from.code", "must be a string, not a number"),
+            (json!({"code": 123}), "from.code", "must be a string, not a whole number"),
+            (json!({"code": "VNSGN", "name": 42}), "from.name", "must be a string, not a whole number"),
+        ];
+        for (from, field, message) in cases {
+            let mut value = good();
+            value["from"] = from;
+            assert!(Outer::parse_from_json(Some(value.clone())).is_ok(), "poem alone would take {value}");
+            let expected = Mismatch { field: Some(field.to_owned()), message: message.to_owned() };
+            assert_eq!(mismatch_in::<Outer>(&value), Some(expected), "{value}");
         }
     }
 

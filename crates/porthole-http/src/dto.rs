@@ -352,7 +352,8 @@ pub(crate) struct StaffEvent {
     pub event_id: String,
     pub event_type: String,
     pub event_code: String,
-    /// What the code means, in words.
+    /// What the event says, in words; an estimated or planned arrival or
+    /// departure says so ("Estimated arrival").
     pub label: String,
     pub classifier: String,
     pub event_time: DateTime<FixedOffset>,
@@ -493,7 +494,7 @@ fn staff_events(events: &[domain::TrackingEvent]) -> Vec<StaffEvent> {
             event_id: event.event_id.clone(),
             event_type: event.event_type().as_str().to_owned(),
             event_code: event.code.as_str().to_owned(),
-            label: event.code.label().to_owned(),
+            label: event.code.label_for(event.classifier).to_owned(),
             classifier: event.classifier.as_str().to_owned(),
             event_time: event.event_time,
             recorded_at: event.recorded_at,

@@ -74,6 +74,12 @@ impl ApiError {
         .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
 
+    /// The key is valid but its role may not do this; `message` says which
+    /// roles may.
+    pub(crate) fn forbidden(message: String) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message, None)
+    }
+
     /// A portal call without a live session: no cookie, or one whose
     /// session ended (signed out, expired, user disabled, portal off).
     pub(crate) fn signed_out() -> Self {
@@ -122,6 +128,30 @@ impl ApiError {
 
     pub(crate) fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred", None)
+    }
+
+    /// A path or query parameter poem-openapi could not parse. Its reason
+    /// is written for Rust programmers (`failed to parse "integer(uint32)":
+    /// invalid digit found in string (occurred while parsing
+    /// "optional_integer(uint32)")`), but it always opens with the expected
+    /// type's schema name in quotes: that type is what the caller needs to
+    /// hear about, in words.
+    fn parameter_refused(name: &str, reason: &str) -> Self {
+        let expected = reason.split('"').nth(1).unwrap_or_default();
+        let rule = if reason.contains("expects an input value") {
+            "is required"
+        } else if expected.starts_with("integer(uint") {
+            "must be a whole number, 0 or more"
+        } else if expected.starts_with("integer") {
+            "must be a whole number"
+        } else if expected.starts_with("number") {
+            "must be a number"
+        } else if expected == "boolean" {
+            "must be true or false"
+        } else {
+            "is not a value this call accepts"
+        };
+        Self::bad_request(format!("{name} {rule}"), Some(name.to_owned()))
     }
 
     /// A failure known only by its status, such as a plain response that
@@ -220,10 +250,10 @@ impl From<poem::Error> for ApiError {
             return Self::bad_request(message, None);
         }
         if let Some(path) = error.downcast_ref::<ParsePathError>() {
-            return Self::bad_request(path.reason.clone(), Some(path.name.to_owned()));
+            return Self::parameter_refused(path.name, &path.reason);
         }
         if let Some(param) = error.downcast_ref::<ParseParamError>() {
-            return Self::bad_request(param.reason.clone(), Some(param.name.to_owned()));
+            return Self::parameter_refused(param.name, &param.reason);
         }
         if error.is::<AuthorizationError>() {
             return Self::unauthorized();
@@ -327,7 +357,12 @@ impl<const DOCUMENTED: u16> From<Failure<DOCUMENTED>> for poem::Error {
 }
 
 const DOCUMENTED_RESPONSES: [(u16, u16, &str); 12] = [
-    (documented::BAD_REQUEST, 400, "The body is not JSON of the expected shape (`bad_request`)."),
+    (
+        documented::BAD_REQUEST,
+        400,
+        "The body is not JSON of the expected shape, or a parameter is not of its type (`bad_request`, with \
+         `field` where one is to blame).",
+    ),
     (documented::UNAUTHORIZED, 401, "No API key, or an unknown one (`unauthorized`)."),
     (
         documented::SIGNED_OUT,
@@ -341,7 +376,7 @@ const DOCUMENTED_RESPONSES: [(u16, u16, &str); 12] = [
          wrong password and a user who may not sign in.",
     ),
     (documented::INVALID_TOKEN, 401, "The link is unknown, already used or expired (`invalid_token`)."),
-    (documented::FORBIDDEN, 403, "The key's role may not do this (`forbidden`)."),
+    (documented::FORBIDDEN, 403, "The key's role may not do this; the message names the roles that may (`forbidden`)."),
     (documented::NOT_FOUND, 404, "No such resource (`not_found`)."),
     (documented::CONFLICT, 409, "A unique field is already taken (`conflict`, with `field`)."),
     (
@@ -437,6 +472,8 @@ pub(crate) async fn json_only<E: Endpoint>(endpoint: Arc<E>, request: Request) -
 
 #[cfg(test)]
 mod tests {
+    use poem_openapi::types::ParseFromParameter;
+
     use super::*;
 
     fn mapped(error: AppError) -> (StatusCode, ErrorBody) {
@@ -518,6 +555,34 @@ mod tests {
             let api_error = ApiError::from(error);
             assert_eq!(api_error.status.as_u16(), status, "{code}");
             assert_eq!(api_error.body.error, code);
+        }
+    }
+
+    /// What poem-openapi says when it cannot read `raw` as a `T` parameter.
+    fn parameter_error<T: ParseFromParameter>(raw: &[&str]) -> poem::Error {
+        let Err(error) = T::parse_from_parameters(raw) else { panic!("{raw:?} should not parse") };
+        ParseParamError { name: "limit", reason: error.into_message() }.into()
+    }
+
+    #[test]
+    fn a_refused_parameter_is_named_in_words_not_parser_internals() {
+        let cases = [
+            (parameter_error::<Option<u32>>(&["abc"]), "limit must be a whole number, 0 or more"),
+            (parameter_error::<Option<u32>>(&["-1"]), "limit must be a whole number, 0 or more"),
+            (parameter_error::<i64>(&["1.5"]), "limit must be a whole number"),
+            (parameter_error::<f64>(&["lots"]), "limit must be a number"),
+            (parameter_error::<Option<bool>>(&["yes"]), "limit must be true or false"),
+            (parameter_error::<u32>(&[]), "limit is required"),
+            (
+                ParsePathError { name: "id", reason: "failed to parse \"Thing\": no".to_owned() }.into(),
+                "id is not a value this call accepts",
+            ),
+        ];
+        for (error, message) in cases {
+            let api_error = ApiError::from(error);
+            assert_eq!(api_error.status, StatusCode::BAD_REQUEST);
+            assert_eq!(api_error.body.message, message);
+            assert!(api_error.body.field.as_deref().is_some_and(|field| message.starts_with(field)));
         }
     }
 

@@ -64,6 +64,14 @@ enum DisableResponse {
 }
 
 #[derive(Debug, ApiResponse)]
+enum EnableResponse {
+    /// The user is no longer disabled: active if they have a password,
+    /// else invited.
+    #[oai(status = 204)]
+    Enabled,
+}
+
+#[derive(Debug, ApiResponse)]
 enum PreviewResponse {
     /// Exactly the page the user would see in the portal now.
     #[oai(status = 200)]
@@ -179,6 +187,23 @@ impl TrackingUserApi {
         key.require(Permission::ManageTrackingUsers)?;
         self.app.disable_tracking_user(&TrackingUserId::new(id.0)).await?;
         Ok(DisableResponse::Disabled)
+    }
+
+    /// Enable a disabled tracking user
+    ///
+    /// A user who has chosen a password is active again at once; one who has
+    /// not is invited again: send them the setup e-mail. A user who is not
+    /// disabled stays as they are.
+    #[oai(path = "/:id/enable", method = "post", operation_id = "enable_tracking_user", transform = "json_errors")]
+    async fn enable(
+        &self,
+        key: StaffKey,
+        /// The tracking user's id.
+        id: Path<String>,
+    ) -> Result<EnableResponse, Failure<{ STAFF_CALL | NOT_FOUND }>> {
+        key.require(Permission::ManageTrackingUsers)?;
+        self.app.enable_tracking_user(&TrackingUserId::new(id.0)).await?;
+        Ok(EnableResponse::Enabled)
     }
 
     /// See exactly what a tracking user sees

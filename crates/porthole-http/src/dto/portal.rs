@@ -89,7 +89,8 @@ pub(crate) struct PartyName {
 pub(crate) struct PortalEvent {
     /// Such as `DEPA`, `ARRI`, `LOAD`.
     pub code: String,
-    /// What the code means, in words.
+    /// What the event says, in words; an estimated or planned arrival or
+    /// departure says so ("Estimated arrival").
     pub label: String,
     /// `PLN`, `EST` or `ACT`.
     pub classifier: String,

@@ -83,7 +83,8 @@ pub(super) struct ContainerRow {
 
 pub(super) struct EventRow {
     pub(super) label: &'static str,
-    /// "Estimated" or "Planned"; actual events need no word.
+    /// "Estimated" or "Planned" where the label does not already say so;
+    /// actual events need no word.
     pub(super) classifier: Option<&'static str>,
     pub(super) time: Moment,
     pub(super) place: Option<String>,
@@ -209,6 +210,9 @@ pub(super) fn event_row(event: &EventView) -> EventRow {
         Classifier::Est => Some("Estimated"),
         Classifier::Pln => Some("Planned"),
     };
+    // The domain words the classifier into some labels ("Estimated
+    // arrival"); a tag beside those would only repeat it.
+    let classifier = classifier.filter(|word| !event.label.to_lowercase().contains(&word.to_lowercase()));
     let vessel = match (&event.vessel, &event.voyage) {
         (Some(vessel), Some(voyage)) => Some(format!("Vessel {vessel}, voyage {voyage}")),
         (Some(vessel), None) => Some(format!("Vessel {vessel}")),

@@ -41,7 +41,7 @@ struct ListPage {
     status_options: Vec<StatusOption>,
     rows: Vec<ListRow>,
     error: Option<String>,
-    empty_message: &'static str,
+    empty_message: String,
     /// Whether a search or filter narrows the list.
     filtered: bool,
     /// Whether this is a later page than the first.
@@ -115,18 +115,37 @@ fn list_page(frame: Frame, query: &ListQuery, outcome: Result<ShipmentPage, Stri
                 selected: status == option.as_str(),
             }))
             .collect();
-    let empty_message = if filtered {
-        "No shipments match this search. Check the reference or container number, or clear the search."
-    } else if paged {
-        "There are no more shipments."
-    } else {
-        "There are no shipments to show yet. Shipments appear here once your forwarder publishes them."
-    };
+    let empty_message = empty_message(&q, &status, paged);
     let (rows, next_cursor, error) = match outcome {
         Ok(found) => (found.items.iter().map(list_row).collect(), found.next_cursor, None),
         Err(error) => (Vec::new(), None, Some(error)),
     };
     ListPage { frame, q, status, status_options, rows, error, empty_message, filtered, paged, next_cursor }
+}
+
+/// What an empty list says, fitting what narrowed it: advice on the
+/// search text only where there is search text.
+fn empty_message(q: &str, status: &str, paged: bool) -> String {
+    const CHECK_SEARCH: &str = "Check the reference, house bill or container number, or clear the search.";
+    // An empty later page: the earlier pages held the rest.
+    if paged {
+        return "There are no more shipments.".to_owned();
+    }
+    let label = FILTERABLE.iter().find(|option| option.as_str() == status).map(|option| option.label());
+    match (q.is_empty(), status.is_empty(), label) {
+        (true, true, _) => {
+            "There are no shipments to show yet. Shipments appear here once your forwarder publishes them.".to_owned()
+        }
+        (true, false, Some(label)) => {
+            format!("No shipments have the status {label}. Choose another status, or clear the filter.")
+        }
+        // A status this list does not offer; the page's error says so.
+        (true, false, None) => "No shipments match this filter.".to_owned(),
+        (false, false, Some(label)) => {
+            format!("No shipments with the status {label} match this search. {CHECK_SEARCH}")
+        }
+        (false, _, _) => format!("No shipments match this search. {CHECK_SEARCH}"),
+    }
 }
 
 fn list_row(item: &PortalListItem) -> ListRow {

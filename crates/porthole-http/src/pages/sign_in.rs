@@ -266,9 +266,10 @@ async fn request_login_link(portal: &Portal, csrf: &CsrfToken, remote: &RemoteAd
             StatusCode::OK,
             Frame { title: "Check your e-mail".to_owned(), ..frame.clone() },
             &[
-                "If that address belongs to an account, we have sent it a sign-in link.",
-                "The link works once, within 15 minutes. If nothing arrives, check your spam folder or ask your \
-                 forwarder.",
+                "If that address belongs to an account, we have sent it a link: one that signs you in, or, if you \
+                 have not chosen a password yet, one to choose it.",
+                "A sign-in link works once, within 15 minutes; a password link within 24 hours. If nothing arrives, \
+                 check your spam folder or ask your forwarder.",
             ],
             Action::to(LOGIN, "Back to sign-in"),
         ),
@@ -382,9 +383,9 @@ fn dead_setup_link(csrf: &CsrfToken) -> Response {
         Frame::public("This link is no longer valid", csrf),
         &[
             "Password links work once, within 24 hours, and only the newest one sent to you counts.",
-            "If you have already chosen a password, sign in with it. Otherwise ask your forwarder to send a new \
-             link.",
+            "If you have already chosen a password, sign in with it. If not, ask for a new link: we will e-mail \
+             you one to choose your password.",
         ],
-        Action::to(LOGIN, "Go to sign-in"),
+        Action::to(LOGIN_LINK, "Send me a new link"),
     )
 }

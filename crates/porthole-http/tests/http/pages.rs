@@ -67,6 +67,22 @@ async fn the_login_page_is_a_form_with_a_csrf_field_and_a_protected_cookie() {
 }
 
 #[tokio::test]
+async fn the_sign_in_pages_say_that_a_user_without_a_password_gets_a_link_to_choose_one() {
+    // Such a user asking for a sign-in link is sent a password link instead;
+    // the pages must not promise that a sign-in link works without one.
+    let client = Mocks::new().serve();
+    let login = body(client.0.get("/portal/login").send().await).await;
+    assert!(login.contains("Forgot your password, or never chose one? Ask for a sign-in link."), "{login}");
+    assert!(login.contains("we will send you a link to choose one"), "{login}");
+    assert!(!login.contains("works without one"), "{login}");
+    let request = body(client.0.get("/portal/login-link").send().await).await;
+    assert!(
+        request.contains("If you have not chosen a password yet, we will send you a link to choose one instead."),
+        "{request}"
+    );
+}
+
+#[tokio::test]
 async fn a_sign_in_post_without_a_valid_csrf_token_is_refused_before_anything_is_tried() {
     // No storage expectations: any lookup would panic and answer 500.
     let client = Mocks::new().serve();
@@ -270,6 +286,9 @@ async fn token_pages_send_no_referrer_and_are_never_stored() {
     let dead = body(client.0.get("/portal/set-password?token=pt_dead").send().await).await;
     assert!(dead.contains("This link is no longer valid"), "{dead}");
     assert!(!dead.contains("name=\"password\""), "{dead}");
+    // Asking for a sign-in link brings a user without a password a new
+    // password link, so that is where the page sends them.
+    assert!(dead.contains("href=\"/portal/login-link\""), "{dead}");
 }
 
 #[tokio::test]
@@ -362,7 +381,9 @@ async fn asking_for_a_login_link_answers_the_same_whether_or_not_the_address_exi
     };
     let sent = post("nobody@example.com").await;
     sent.assert_status_is_ok();
-    assert!(body(sent).await.contains("If that address belongs to an account, we have sent it a sign-in link."));
+    let page = body(sent).await;
+    assert!(page.contains("If that address belongs to an account, we have sent it a link"), "{page}");
+    assert!(page.contains("if you have not chosen a password yet, one to choose it"), "{page}");
 
     let malformed = post("not an address").await;
     malformed.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -456,6 +477,31 @@ fn numbered_summary(number: usize) -> ShipmentSummary {
 }
 
 #[tokio::test]
+async fn an_empty_list_speaks_to_what_narrowed_it() {
+    let mut mocks = signed_in();
+    mocks.shipments.expect_shipments_in_scope().returning(|_, _| Ok(Vec::new()));
+    let client = mocks.serve();
+    let search_advice = "Check the reference, house bill or container number";
+    let cases = [
+        ("/portal/shipments", "There are no shipments to show yet.", false),
+        ("/portal/shipments?q=&status=cancelled", "No shipments have the status Cancelled.", false),
+        ("/portal/shipments?q=SHP%2F2024", "No shipments match this search.", true),
+        (
+            "/portal/shipments?q=SHP%2F2024&status=in_transit",
+            "No shipments with the status In Transit match this search.",
+            true,
+        ),
+        // A cursor is the last reference of the page before, encoded.
+        ("/portal/shipments?q=SHP&cursor=U0hQLzIwMjUwNS8wMDAwMQ", "There are no more shipments.", false),
+    ];
+    for (uri, message, advises_on_search) in cases {
+        let page = body(client.0.get(uri).header("cookie", session_cookie()).send().await).await;
+        assert!(page.contains(message), "{uri}: {message} missing: {page}");
+        assert_eq!(page.contains(search_advice), advises_on_search, "{uri}: {page}");
+    }
+}
+
+#[tokio::test]
 async fn a_tampered_filter_is_a_page_saying_so_not_an_error() {
     let client = signed_in().serve();
     let response = client.0.get("/portal/shipments?status=sailing").header("cookie", session_cookie()).send().await;
@@ -512,6 +558,31 @@ async fn the_detail_shows_local_times_the_timeline_and_escaped_text_but_nothing_
     assert!(!page.contains("27 May 2025"), "an unpublished estimate leaked: {page}");
     assert!(!page.contains("Charges"), "charges are not this viewer's: {page}");
     assert!(page.contains("Documents"), "documents are on by default: {page}");
+}
+
+#[tokio::test]
+async fn the_timeline_tags_an_estimate_only_where_its_label_does_not_say_so() {
+    let mut record = demo_record();
+    let (pol, pod) = (record.shipment.pol.clone(), record.shipment.pod.clone());
+    record.events = vec![
+        event("evt-eta", EventCode::Arri, Classifier::Est, "2025-05-25T08:00:00-07:00", &pod, true),
+        event("evt-etd", EventCode::Depa, Classifier::Pln, "2025-05-10T18:00:00+07:00", &pol, true),
+        event("evt-load", EventCode::Load, Classifier::Est, "2025-05-10T12:00:00+07:00", &pol, true),
+    ];
+    let mut mocks = signed_in();
+    mocks.shipments.expect_shipment_record().returning(move |_| Ok(Some(record.clone())));
+    let client = mocks.serve();
+    let page = body(client.0.get("/portal/shipments/shp_1").header("cookie", session_cookie()).send().await).await;
+    let title = |label: &str| {
+        let start =
+            page.find(&format!("<p class=\"event__title\">{label}")).unwrap_or_else(|| panic!("{label}: {page}"));
+        let end = start + page[start..].find("</p>").unwrap_or_default();
+        page[start..end].to_owned()
+    };
+    assert!(!title("Estimated arrival").contains("tag"), "{page}");
+    assert!(!title("Planned departure").contains("tag"), "{page}");
+    assert!(title("Loaded on vessel").contains("<span class=\"tag tag--estimate\">Estimated</span>"), "{page}");
+    assert!(!page.contains("event__title\">Arrived"), "an estimate must not read as an arrival: {page}");
 }
 
 #[tokio::test]

@@ -201,6 +201,25 @@ async fn a_malformed_address_is_a_422_naming_email() {
 }
 
 #[tokio::test]
+async fn portal_bodies_refuse_numbers_and_booleans_in_text_fields_by_name() {
+    // No expectations: nothing may be looked up for a body that is refused.
+    let client = Mocks::new().serve();
+    let cases = [
+        ("/api/portal/v1/session", json!({"login": 1234, "password": PASSWORD}), "login"),
+        ("/api/portal/v1/login-link", json!({"email": true}), "email"),
+        (
+            "/api/portal/v1/password",
+            json!({"token": "pt_live", "password": PASSWORD, "password_confirmation": 1.5}),
+            "password_confirmation",
+        ),
+    ];
+    for (uri, body, field) in cases {
+        let response = client.0.post(uri).body_json(&body).send().await;
+        assert_error(response, 400, "bad_request", Some(field)).await;
+    }
+}
+
+#[tokio::test]
 async fn a_dead_setup_token_is_refused_without_saying_why() {
     let mut mocks = Mocks::new();
     mocks.credentials.expect_live_login_token().returning(|_, _, _| Ok(None));
@@ -309,6 +328,9 @@ async fn a_bad_list_parameter_is_named() {
     let client = signed_in_as_lan().serve();
     let response = client.signed_in(Method::GET, "/api/portal/v1/shipments?cursor=%25%25", SESSION).send().await;
     assert_error(response, 422, "invalid_field", Some("cursor")).await;
+    let response = client.signed_in(Method::GET, "/api/portal/v1/shipments?limit=abc", SESSION).send().await;
+    let error = assert_error(response, 400, "bad_request", Some("limit")).await;
+    assert_eq!(error["message"], "limit must be a whole number, 0 or more");
 }
 
 #[tokio::test]

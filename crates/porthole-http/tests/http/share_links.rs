@@ -114,6 +114,25 @@ async fn a_sixth_recipient_is_refused_by_name() {
 }
 
 #[tokio::test]
+async fn a_number_among_the_recipients_is_refused_by_its_index() {
+    let client = Mocks::new().serve();
+    let single = client
+        .staff(Method::POST, "/api/v1/share/links")
+        .body_json(
+            &json!({"shipment_id": "shp_1", "recipients": ["buyer@buyer.example", 5], "require_verification": true}),
+        )
+        .send()
+        .await;
+    assert_error(single, 400, "bad_request", Some("recipients[1]")).await;
+    let bulk = client
+        .staff(Method::POST, "/api/v1/share/links/bulk")
+        .body_json(&json!({"shipment_ids": ["shp_1", false], "require_verification": false}))
+        .send()
+        .await;
+    assert_error(bulk, 400, "bad_request", Some("shipment_ids[1]")).await;
+}
+
+#[tokio::test]
 async fn there_is_no_charges_section_to_switch_on() {
     let client = Mocks::new().serve();
     let response = client

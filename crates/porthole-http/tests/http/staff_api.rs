@@ -120,6 +120,32 @@ async fn a_wrong_type_deep_in_a_batch_names_its_index() {
 }
 
 #[tokio::test]
+async fn a_number_or_boolean_in_a_text_field_names_the_field_at_any_depth() {
+    let client = Mocks::new().serve();
+    let organization = client
+        .staff(Method::POST, "/api/v1/organizations")
+        .body_json(&json!({"code": true, "name": "Saigon Tech"}))
+        .send()
+        .await;
+    assert_error(organization, 400, "bad_request", Some("code")).await;
+
+    let mut shipment = shipment_body();
+    shipment["pol"]["unlocode"] = json!(123);
+    let upsert = client.staff(Method::PUT, "/api/v1/shipments").body_json(&shipment).send().await;
+    assert_error(upsert, 400, "bad_request", Some("pol.unlocode")).await;
+
+    let mut third = departure_event();
+    third["event_id"] = json!(7);
+    let batch = client
+        .staff(Method::POST, "/api/v1/shipments/shp_1/events")
+        .body_json(&json!({"events": [departure_event(), departure_event(), third]}))
+        .send()
+        .await;
+    let error = assert_error(batch, 400, "bad_request", Some("events[2].event_id")).await;
+    assert_eq!(error["message"], "events[2].event_id must be a string, not a whole number");
+}
+
+#[tokio::test]
 async fn a_misspelled_field_is_refused_by_name_instead_of_clearing_a_value() {
     let client = Mocks::new().serve();
     let mut body = shipment_body();
@@ -260,6 +286,8 @@ async fn the_staff_view_shows_internal_fields_and_both_states() {
     assert_eq!(events.len(), 2);
     assert_eq!(events[0]["event_id"], "evt-eta", "newest first");
     assert_eq!(events[0]["published"], false);
+    assert_eq!(events[0]["label"], "Estimated arrival", "an estimate never reads as a fact");
+    assert_eq!(events[1]["label"], "Departed");
     assert_eq!(events[1]["retracted"], false);
 }
 

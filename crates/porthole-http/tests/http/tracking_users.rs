@@ -54,6 +54,7 @@ async fn creating_a_user_answers_201_with_the_whole_user_and_its_warnings() {
             named("org_other", "Hanoi Textile"),
         ])
     });
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(Vec::new()));
     mocks.tracking_users.expect_insert_tracking_user().times(1).returning(|_| Ok(()));
     mocks.credentials.expect_insert_login_token().times(1).returning(|_| Ok(()));
     mocks.mailer.expect_send().times(1).returning(|_| Err(MailError("connection refused".to_owned())));
@@ -98,10 +99,16 @@ async fn an_operator_key_may_not_manage_tracking_users() {
     // request with a 500.
     let client = Mocks::new().serve();
     let create = client.staff(Method::POST, "/api/v1/tracking-users").body_json(&create_body()).send().await;
-    assert_error(create, 403, "forbidden", None).await;
+    let error = assert_error(create, 403, "forbidden", None).await;
+    assert_eq!(
+        error["message"],
+        "only general_manager, operations_manager or sales_manager keys may manage tracking users; this key's role \
+         is operator"
+    );
     for (method, uri) in [
         (Method::GET, "/api/v1/tracking-users/tu_1"),
         (Method::POST, "/api/v1/tracking-users/tu_1/disable"),
+        (Method::POST, "/api/v1/tracking-users/tu_1/enable"),
         (Method::POST, "/api/v1/tracking-users/tu_1/setup-email"),
         (Method::GET, "/api/v1/tracking-users/tu_1/preview/shipments"),
     ] {
@@ -172,10 +179,45 @@ async fn unknown_and_mistyped_fields_are_refused_by_name() {
 }
 
 #[tokio::test]
+async fn numbers_and_booleans_in_text_fields_are_refused_by_name_and_nothing_is_written() {
+    // No storage expectations: a write would panic the mock into a 500.
+    let client = Mocks::new().serve();
+    let cases = [
+        ("user_id", json!(true), "user_id", "user_id must be a string, not a boolean"),
+        ("user_id", json!(12.5), "user_id", "user_id must be a string, not a number"),
+        ("user_id", json!(123), "user_id", "user_id must be a string, not a whole number"),
+        ("first_name", json!(42), "first_name", "first_name must be a string, not a whole number"),
+        (
+            "additional_emails",
+            json!(["ok@example.com", false]),
+            "additional_emails[1]",
+            "additional_emails[1] must be a string, not a boolean",
+        ),
+        (
+            "notifications",
+            json!({"periodic_report": {"frequency": 7}}),
+            "notifications.periodic_report.frequency",
+            "notifications.periodic_report.frequency must be a string, not a whole number",
+        ),
+    ];
+    for (member, value, field, message) in cases {
+        let mut body = create_body();
+        body[member] = value;
+        let response = client.manager(Method::POST, "/api/v1/tracking-users").body_json(&body).send().await;
+        let error = assert_error(response, 400, "bad_request", Some(field)).await;
+        assert_eq!(error["message"], message);
+    }
+    let patch =
+        client.manager(Method::PATCH, "/api/v1/tracking-users/tu_1").body_json(&json!({"last_name": 7})).send().await;
+    assert_error(patch, 400, "bad_request", Some("last_name")).await;
+}
+
+#[tokio::test]
 async fn a_taken_login_is_a_409_on_user_id() {
     let mut mocks = Mocks::new();
     mocks.ids.expect_new_id().returning(|prefix| format!("{prefix}1"));
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![organization("org_cust")]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(Vec::new()));
     mocks
         .tracking_users
         .expect_insert_tracking_user()
@@ -183,6 +225,20 @@ async fn a_taken_login_is_a_409_on_user_id() {
     let client = mocks.serve();
     let response = client.manager(Method::POST, "/api/v1/tracking-users").body_json(&create_body()).send().await;
     assert_error(response, 409, "conflict", Some("user_id")).await;
+}
+
+#[tokio::test]
+async fn an_e_mail_another_user_signs_in_with_is_a_409_on_email() {
+    let mut mocks = Mocks::new();
+    mocks.ids.expect_new_id().returning(|prefix| format!("{prefix}1"));
+    mocks.organizations.expect_all_organizations().returning(|| Ok(vec![organization("org_cust")]));
+    mocks
+        .tracking_users
+        .expect_tracking_users_by_email()
+        .returning(|_| Ok(vec![tracking_user("tu_other", TrackingRole::Customer, "org_cust")]));
+    let client = mocks.serve();
+    let response = client.manager(Method::POST, "/api/v1/tracking-users").body_json(&create_body()).send().await;
+    assert_error(response, 409, "conflict", Some("email")).await;
 }
 
 // ---- Read and change -----------------------------------------------------------
@@ -215,6 +271,7 @@ async fn null_clears_the_last_name_and_the_report_while_absent_fields_stay() {
     let mut mocks = Mocks::new();
     mocks.tracking_users.expect_tracking_user().returning(|_| Ok(Some(stored_user())));
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![organization("org_cust")]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(Vec::new()));
     mocks
         .tracking_users
         .expect_update_tracking_user()
@@ -247,6 +304,7 @@ async fn a_patch_without_last_name_keeps_it() {
     let mut mocks = Mocks::new();
     mocks.tracking_users.expect_tracking_user().returning(|_| Ok(Some(stored_user())));
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![organization("org_cust")]));
+    mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(Vec::new()));
     mocks
         .tracking_users
         .expect_update_tracking_user()
@@ -275,7 +333,7 @@ async fn a_patch_refuses_fields_that_only_creation_takes() {
     assert_error(response, 400, "bad_request", Some("send_setup_email")).await;
 }
 
-// ---- Password, setup e-mail, disable ---------------------------------------------
+// ---- Password, setup e-mail, disable, enable ---------------------------------------
 
 #[tokio::test]
 async fn staff_can_set_a_password_which_is_stored_hashed() {
@@ -373,6 +431,30 @@ async fn disabling_answers_204_and_a_missing_user_404() {
     assert_error(missing, 404, "not_found", None).await;
 }
 
+#[tokio::test]
+async fn enabling_answers_204_and_a_missing_user_404() {
+    let mut mocks = Mocks::new();
+    mocks
+        .tracking_users
+        .expect_enable_tracking_user()
+        .withf(|id| *id == TrackingUserId::new("tu_1"))
+        .times(1)
+        .returning(|_| Ok(()));
+    mocks
+        .tracking_users
+        .expect_enable_tracking_user()
+        .withf(|id| *id == TrackingUserId::new("tu_nope"))
+        .returning(|_| Err(RepoError::NotFound));
+    let client = mocks.serve();
+    client
+        .manager(Method::POST, "/api/v1/tracking-users/tu_1/enable")
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    let missing = client.manager(Method::POST, "/api/v1/tracking-users/tu_nope/enable").send().await;
+    assert_error(missing, 404, "not_found", None).await;
+}
+
 // ---- Preview -------------------------------------------------------------------
 
 #[tokio::test]
@@ -424,7 +506,8 @@ async fn preview_query_parameters_are_named_when_refused() {
     let client = mocks.serve();
     let base = "/api/v1/tracking-users/tu_1/preview/shipments";
     let not_a_number = client.manager(Method::GET, &format!("{base}?limit=many")).send().await;
-    assert_error(not_a_number, 400, "bad_request", Some("limit")).await;
+    let error = assert_error(not_a_number, 400, "bad_request", Some("limit")).await;
+    assert_eq!(error["message"], "limit must be a whole number, 0 or more");
     let too_many = client.manager(Method::GET, &format!("{base}?limit=1000")).send().await;
     assert_error(too_many, 422, "invalid_field", Some("limit")).await;
     let bad_status = client.manager(Method::GET, &format!("{base}?status=sailing")).send().await;
