@@ -14,6 +14,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20250601_000001_initial;
 mod m20250615_000002_portal_access;
 mod m20250701_000003_share_links;
+mod m20250710_000004_unique_sign_in_email;
 
 /// Applies Porthole's migrations in order.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250601_000001_initial::Migration),
             Box::new(m20250615_000002_portal_access::Migration),
             Box::new(m20250701_000003_share_links::Migration),
+            Box::new(m20250710_000004_unique_sign_in_email::Migration),
         ]
     }
 }

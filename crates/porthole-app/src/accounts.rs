@@ -23,6 +23,9 @@ const PASSWORD_SETUP_LIFETIME: Duration = Duration::hours(24);
 const MAGIC_LINK_LIFETIME: Duration = Duration::minutes(15);
 /// Longer passwords only cost hashing time; 256 is more than any manager.
 const MAX_PASSWORD_LENGTH: usize = 256;
+/// The longest e-mail address there can be; longer logins are refused
+/// before they cost a lookup or a rate-limit entry.
+const MAX_LOGIN_LENGTH: usize = 320;
 
 /// A tracking user after a staff change, with anything staff should check.
 #[derive(Debug, Clone)]
@@ -271,15 +274,21 @@ impl Porthole {
         previous_session: Option<&str>,
     ) -> Result<SessionIssued, AppError> {
         let login = login.trim();
-        self.throttle.attempt(login, client).map_err(|retry_after| {
+        let limited = |retry_after| {
             tracing::warn!(client = ?client, "sign-in rate limit reached");
             AppError::RateLimited { retry_after }
-        })?;
-        if login.is_empty() || login.len() > 320 || password.len() > MAX_PASSWORD_LENGTH {
+        };
+        self.throttle.attempt_from(client).map_err(limited)?;
+        if login.is_empty() || login.len() > MAX_LOGIN_LENGTH || password.len() > MAX_PASSWORD_LENGTH {
             self.passwords.verify(password.to_owned(), None).await?;
             return Err(AppError::InvalidCredentials);
         }
         let user = self.user_by_login(login).await?;
+        // One budget per account, however it is named (user id or e-mail);
+        // an unknown login gets a budget of its own, so the answer does not
+        // tell the two apart.
+        let account = user.as_ref().map_or_else(|| login.to_lowercase(), |u| u.id.to_string());
+        self.throttle.attempt_at(&account).map_err(limited)?;
         let stored = match &user {
             Some(user) => self.ports.credentials.password_hash(&user.id).await?,
             None => None,
@@ -303,11 +312,14 @@ impl Porthole {
     pub async fn request_login_link(&self, address: &str, client: Option<IpAddr>) -> Result<(), AppError> {
         let address = email("email", address)?;
         self.throttle.attempt(address.as_str(), client).map_err(|retry_after| AppError::RateLimited { retry_after })?;
-        for user in self.ports.tracking_users.tracking_users_by_email(&address).await? {
+        // Only a primary address signs in: additional addresses (a shared
+        // mailbox) receive notifications but are no way into the account.
+        let owners = self.ports.tracking_users.tracking_users_by_email(&address).await?;
+        for user in owners.into_iter().filter(|user| user.email == address) {
             let organizations = self.ports.organizations.organizations(&ids(&user.organization_ids)).await?;
             let invited_with_portal = user.state == UserState::Invited
                 && organizations.iter().any(|o| o.portal_enabled && user.organization_ids.contains(&o.id));
-            if invited_with_portal && user.email == address {
+            if invited_with_portal {
                 if let Err(error) = self.mail_password_setup(&user).await {
                     tracing::error!(tracking_user = %user.id, %error, "password-setup link not sent");
                 }
@@ -435,14 +447,15 @@ impl Porthole {
         Ok(SessionIssued { secret, user, expires_at: session.expires_at })
     }
 
+    /// A login is a primary e-mail or a user id; a user id may itself
+    /// contain "@", so an address that signs nobody in is tried as one.
     async fn user_by_login(&self, login: &str) -> Result<Option<TrackingUser>, AppError> {
-        if login.contains('@') {
-            let Ok(address) = Email::parse(login) else { return Ok(None) };
+        if let Ok(address) = Email::parse(login) {
             let mut users = self.ports.tracking_users.tracking_users_by_email(&address).await?;
-            // Only a primary address identifies one account; a shared
-            // address that several accounts list must use the user id.
             users.retain(|u| u.email == address);
-            return Ok(if users.len() == 1 { users.pop() } else { None });
+            if users.len() == 1 {
+                return Ok(users.pop());
+            }
         }
         let Ok(user_id) = UserId::parse(login) else { return Ok(None) };
         Ok(self.ports.tracking_users.tracking_user_by_login(&user_id).await?)

@@ -120,7 +120,17 @@ pub(crate) fn required_text(field: &str, raw: &str, max_chars: usize) -> Parsed<
     if value.chars().count() > max_chars {
         return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
     }
+    refuse_control_characters(field, value)?;
     Ok(value.to_owned())
+}
+
+/// Line breaks and tabs are text; other control characters are not, and
+/// PostgreSQL refuses a NUL outright.
+pub(crate) fn refuse_control_characters(field: &str, value: &str) -> Parsed<()> {
+    match value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        true => Err(FieldError::new(field, "must not contain control characters")),
+        false => Ok(()),
+    }
 }
 
 /// Trims; blank means absent.

@@ -217,18 +217,28 @@ impl Porthole {
         let stored = self.live_link_by_token(token).await?;
         let address = email("email", address)?;
         self.throttle_codes(&stored.link.id, client)?;
-        if !stored.link.is_recipient(&address) {
-            tracing::info!(link = %stored.link.id, "code asked for an address that is not a recipient; none sent");
-            return Ok(());
-        }
         let code = Secret::six_digit_code();
+        let recipient = stored.link.is_recipient(&address);
+        // A non-recipient gets a code too, stored but never mailed and bound
+        // to a secret nobody holds: entering digits then answers exactly as
+        // for a recipient (tries left, then locked), so the code step cannot
+        // tell who is a recipient either.
+        let digest = if recipient {
+            code_digest(&stored.link.id, &address, code.expose())
+        } else {
+            SecretDigest::of(Secret::generate("decoy_").map_err(|e| AppError::Unavailable(e.to_string()))?.expose())
+        };
         let record = VerificationCode {
             link_id: stored.link.id.clone(),
             email: address.clone(),
-            digest: code_digest(&stored.link.id, &address, code.expose()),
+            digest,
             sent_at: self.ports.clock.now(),
         };
         self.ports.share_links.insert_verification_code(&record).await?;
+        if !recipient {
+            tracing::info!(link = %stored.link.id, "code asked for an address that is not a recipient; none sent");
+            return Ok(());
+        }
         let record_reference = self.ports.shipments.shipment_record(&stored.link.shipment_id).await?;
         let reference = record_reference.map(|r| r.shipment.reference.to_string()).unwrap_or_default();
         let mail = mails::link_code(address, &reference, code.expose())?;

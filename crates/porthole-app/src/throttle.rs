@@ -44,9 +44,21 @@ impl AttemptThrottle {
     /// Counts one attempt at `target` from `address`. `Err` carries how
     /// long the caller must wait.
     pub(crate) fn attempt(&self, target: &str, address: Option<IpAddr>) -> Result<(), Duration> {
-        if let Some(address) = address {
-            check(&self.per_address, &address)?;
+        self.attempt_from(address)?;
+        self.attempt_at(target)
+    }
+
+    /// Counts one attempt from `address`, whatever it aims at.
+    pub(crate) fn attempt_from(&self, address: Option<IpAddr>) -> Result<(), Duration> {
+        match address {
+            Some(address) => check(&self.per_address, &address),
+            None => Ok(()),
         }
+    }
+
+    /// Counts one attempt at `target`, from wherever it comes. Callers keep
+    /// targets short (an id, a bounded login), since each is kept in memory.
+    pub(crate) fn attempt_at(&self, target: &str) -> Result<(), Duration> {
         check(&self.per_target, &target.to_lowercase())
     }
 }

@@ -299,7 +299,15 @@ pub fn project_for_link(record: &ShipmentRecord, sections: ShareSections) -> Lin
         place_of_delivery: shipment.place_of_delivery.clone(),
         dates: Dates::of(&state),
         progress: state.progress,
-        events: timeline(&record.events),
+        events: timeline(&record.events)
+            .into_iter()
+            // Events name their container; without the containers section
+            // the link must not show container numbers that way either.
+            .map(|event| EventView {
+                container_number: event.container_number.filter(|_| sections.containers),
+                ..event
+            })
+            .collect(),
         customer_note: shipment.customer_note.clone(),
         containers: sections.containers.then(|| shipment.containers.clone()),
         cargo: if sections.cargo { shipment.cargo.clone() } else { None },

@@ -471,6 +471,22 @@ fn a_share_link_shows_timeline_route_and_dates_and_no_optional_section_by_defaul
 }
 
 #[test]
+fn container_numbers_on_events_follow_the_containers_section() {
+    let orgs = standard_orgs();
+    let mut gate_in = event("gtin", EventCode::Gtin, Classifier::Act, Some(pol()), 10);
+    gate_in.container_number = Some(porthole_domain::ContainerNumber::parse("CSQU3054383").expect("valid"));
+    let record = record(standard_shipment(), Some(master(80, Some(AGENT))), vec![gate_in], &orgs);
+
+    let without = project_for_link(&record, ShareSections::default());
+    assert_eq!(without.events.len(), 1);
+    assert_eq!(without.events[0].container_number, None);
+    assert!(!format!("{without:?}").contains("CSQU3054383"));
+
+    let with = project_for_link(&record, ShareSections { containers: true, ..ShareSections::default() });
+    assert_eq!(with.events[0].container_number.as_ref().map(|c| c.as_str()), Some("CSQU3054383"));
+}
+
+#[test]
 fn each_share_link_section_is_shown_only_when_chosen() {
     let orgs = standard_orgs();
     let record = standard_record(&orgs);

@@ -1,16 +1,23 @@
-//! Mailer adapters for Porthole's [`Mailer`] port.
+//! Mailer adapters for Porthole's [`Mailer`](porthole_app::ports::Mailer)
+//! port.
 //!
-//! [`FileMailer`] writes every mail as an RFC 5322 `.eml` file into a
-//! folder: the default for local use and demos, where no SMTP server is at
-//! hand. Each file can be opened in any mail client.
+//! [`SmtpMailer`] hands every mail to an SMTP server: the forwarder's own
+//! relay or a mail service. [`FileMailer`] writes every mail as an RFC 5322
+//! `.eml` file into a folder instead: the default for local use and demos,
+//! where no SMTP server is at hand. Both send the same message, built here.
 
-use std::path::{Path, PathBuf};
+mod file;
+mod smtp;
 
-use async_trait::async_trait;
+use std::path::PathBuf;
+
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
-use porthole_app::ports::{Mail, MailError, Mailer};
+use porthole_app::ports::{Mail, MailError};
+
+pub use crate::file::FileMailer;
+pub use crate::smtp::{SmtpMailer, SmtpUrl};
 
 /// Why a mailer could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +26,15 @@ pub enum MailSetupError {
     From(String),
     #[error("cannot create the mail folder {path}: {source}")]
     Folder { path: PathBuf, source: std::io::Error },
+    /// The text never repeats the URL, which may hold a password.
+    #[error("mail.smtp_url {0}")]
+    SmtpUrl(String),
+    #[error("cannot set up TLS for the SMTP server {host}: {reason}")]
+    Tls { host: String, reason: String },
+}
+
+fn mailbox(from: &str) -> Result<Mailbox, MailSetupError> {
+    from.parse().map_err(|_| MailSetupError::From(from.to_owned()))
 }
 
 /// Builds the RFC 5322 message every adapter sends: text and HTML
@@ -36,70 +52,4 @@ fn message(from: &Mailbox, mail: &Mail) -> Result<Message, MailError> {
                 .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html.clone())),
         )
         .map_err(|e| MailError(format!("cannot build the message: {e}")))
-}
-
-/// Writes each mail as `<id>.eml` into a folder.
-#[derive(Debug, Clone)]
-pub struct FileMailer {
-    from: Mailbox,
-    dir: PathBuf,
-    transport: AsyncFileTransport<Tokio1Executor>,
-}
-
-impl FileMailer {
-    /// Creates the folder if missing.
-    pub fn new(dir: impl AsRef<Path>, from: &str) -> Result<Self, MailSetupError> {
-        let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|source| MailSetupError::Folder { path: dir.clone(), source })?;
-        let from: Mailbox = from.parse().map_err(|_| MailSetupError::From(from.to_owned()))?;
-        Ok(Self { from, transport: AsyncFileTransport::new(&dir), dir })
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-}
-
-#[async_trait]
-impl Mailer for FileMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-        let message = message(&self.from, mail)?;
-        let id = self.transport.send(message).await.map_err(|e| MailError(format!("cannot write the mail: {e}")))?;
-        tracing::info!(file = %self.dir.join(format!("{id}.eml")).display(), subject = %mail.subject, "mail written");
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use porthole_domain::Email;
-
-    use super::*;
-
-    #[tokio::test]
-    async fn a_mail_becomes_one_eml_file_with_both_parts() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mailer = FileMailer::new(dir.path().join("mail"), "Porthole <no-reply@porthole.test>").expect("mailer");
-        let mail = Mail {
-            to: vec![Email::parse("anh.nguyen@saigontech.example").expect("email")],
-            subject: "Set your password".into(),
-            text: "Hello Anh".into(),
-            html: "<p>Hello Anh</p>".into(),
-        };
-        mailer.send(&mail).await.expect("sent");
-        let files: Vec<_> = std::fs::read_dir(mailer.dir()).expect("folder").collect();
-        assert_eq!(files.len(), 1);
-        let path = files[0].as_ref().expect("entry").path();
-        assert_eq!(path.extension().and_then(|e| e.to_str()), Some("eml"));
-        let raw = std::fs::read_to_string(path).expect("readable");
-        assert!(raw.contains("To: anh.nguyen@saigontech.example"), "{raw}");
-        assert!(raw.contains("Subject: Set your password"), "{raw}");
-        assert!(raw.contains("text/plain") && raw.contains("text/html"), "{raw}");
-    }
-
-    #[test]
-    fn a_bad_sender_is_refused_at_setup() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        assert!(matches!(FileMailer::new(dir.path(), "not a mailbox"), Err(MailSetupError::From(_))));
-    }
 }

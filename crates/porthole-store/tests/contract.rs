@@ -83,6 +83,7 @@ contract! {
     disabling_a_user_ends_their_sessions_and_links,
     set_password_activates_and_ends_sessions,
     a_password_kills_pending_setup_links,
+    a_new_primary_email_kills_links_and_sessions,
     enabling_a_user_restores_the_state_their_password_allows,
     login_tokens_are_single_use_and_expire,
     a_new_setup_token_kills_the_old_one,
@@ -466,8 +467,16 @@ async fn tracking_users_in_returns_whole_users(store: Store) {
     assert_eq!(store.tracking_users_in(&[org_id("org_nobody")]).await, Ok(Vec::new()));
     assert_eq!(store.tracking_users_in(&[]).await, Ok(Vec::new()));
 
-    let same_login = tracking_user("tu_5", "saigon.ops", TrackingRole::Shipper, &["org_other"], &[]);
+    let mut same_login = tracking_user("tu_5", "saigon.ops", TrackingRole::Shipper, &["org_other"], &[]);
+    same_login.email = porthole_domain::Email::parse("another.person@saigon.example").expect("email");
     assert_eq!(store.insert_tracking_user(&same_login).await, Err(duplicate("user_id")));
+    let mut same_email = tracking_user("tu_7", "saigon.ops.two", TrackingRole::Shipper, &["org_other"], &[]);
+    same_email.email = customer.email.clone();
+    assert_eq!(
+        store.insert_tracking_user(&same_email).await,
+        Err(duplicate("email")),
+        "a primary e-mail signs one user in"
+    );
 
     // A link to an unknown organization refuses the whole user.
     let dangling = tracking_user("tu_6", "dangling", TrackingRole::Customer, &["org_other", "org_nowhere"], &[]);
@@ -655,7 +664,7 @@ async fn sqlite_lookups_use_their_indexes() {
             ("SELECT shipment_id FROM shipment_containers WHERE number = 'X'", "idx_shipment_containers_number"),
             ("SELECT * FROM tracking_events WHERE shipment_id = 'X'", "uq_tracking_events_shipment_id_event_id"),
             ("SELECT id FROM tracking_users WHERE user_id = 'x'", "uq_tracking_users_user_id"),
-            ("SELECT id FROM tracking_users WHERE email = 'x'", "idx_tracking_users_email"),
+            ("SELECT id FROM tracking_users WHERE email = 'x'", "uq_tracking_users_email"),
             (
                 "SELECT tracking_user_id FROM tracking_user_organizations WHERE organization_id = 'X'",
                 "idx_tracking_user_organizations_organization_id",
@@ -985,10 +994,41 @@ async fn a_password_kills_pending_setup_links(store: Store) {
     let later = utc("2025-05-01T09:00:00Z");
     assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(Some(invited.id.clone())));
 
+    let magic = SecretDigest::of("pt_magic");
+    let sign_in = login_token(&magic, "tu_1", TokenPurpose::MagicLink, "2025-05-01T08:30:00Z", Duration::minutes(15));
+    store.insert_login_token(&sign_in).await.expect("insert");
+
     store.set_password(&invited.id, "$argon2id$by-staff").await.expect("set");
     assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(None));
+    let soon = utc("2025-05-01T08:35:00Z");
+    assert_eq!(store.live_login_token(&magic, TokenPurpose::MagicLink, soon).await, Ok(None), "sign-in links die too");
     assert_eq!(store.complete_password_setup(&setup, "$argon2id$by-mail", later).await, Ok(None));
     assert_eq!(store.password_hash(&invited.id).await, Ok(Some("$argon2id$by-staff".to_owned())));
+}
+
+async fn a_new_primary_email_kills_links_and_sessions(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let setup = SecretDigest::of("pt_setup");
+    let token = login_token(&setup, "tu_1", TokenPurpose::PasswordSetup, "2025-05-01T08:00:00Z", Duration::hours(24));
+    store.insert_login_token(&token).await.expect("insert");
+    let session = SecretDigest::of("ps_live");
+    store
+        .insert_session(&portal_session(&session, "tu_1", "2025-05-01T08:00:00Z", Duration::hours(12)))
+        .await
+        .expect("insert");
+    let later = utc("2025-05-01T09:00:00Z");
+
+    let mut renamed = user.clone();
+    renamed.first_name = "Renamed".into();
+    store.update_tracking_user(&renamed).await.expect("update without a new address");
+    assert!(store.session(&session, later).await.expect("read").is_some(), "other edits keep the session");
+    assert!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await.expect("read").is_some());
+
+    let mut readdressed = renamed.clone();
+    readdressed.email = porthole_domain::Email::parse("right.address@saigon.example").expect("email");
+    store.update_tracking_user(&readdressed).await.expect("update the address");
+    assert_eq!(store.session(&session, later).await, Ok(None));
+    assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(None));
 }
 
 async fn enabling_a_user_restores_the_state_their_password_allows(store: Store) {

@@ -226,14 +226,9 @@ async fn store_password(conn: &impl ConnectionTrait, id: &TrackingUserId, hash: 
         .exec(conn)
         .await
         .map_err(unavailable)?;
-    // A password now exists: a setup link still in someone's inbox must not
-    // be able to replace it.
-    login_token::Entity::delete_many()
-        .filter(login_token::Column::TrackingUserId.eq(id.as_str()))
-        .filter(login_token::Column::Purpose.eq(TokenPurpose::PasswordSetup.as_str()))
-        .exec(conn)
-        .await
-        .map_err(unavailable)?;
+    // A new password closes every other way in: a setup link still in
+    // someone's inbox must not replace it, nor a sign-in link bypass it.
+    forget_login_tokens(conn, id).await?;
     end_sessions(conn, id).await
 }
 

@@ -20,6 +20,7 @@ use crate::entity::{
 use crate::error::{Unique, unavailable, write_error};
 
 const USER_ID: Unique = Unique::new("tracking_users", "user_id", "user_id");
+const EMAIL: Unique = Unique::new("tracking_users", "email", "email");
 
 #[async_trait]
 impl TrackingUserRepository for Store {
@@ -30,7 +31,7 @@ impl TrackingUserRepository for Store {
             tracking_user::Entity::insert(row.into_active_model())
                 .exec_without_returning(&txn)
                 .await
-                .map_err(|e| write_error(e, &[USER_ID]))?;
+                .map_err(|e| write_error(e, &[USER_ID, EMAIL]))?;
             insert_links(&txn, user).await
         }
         .await;
@@ -56,14 +57,26 @@ impl TrackingUserRepository for Store {
         let id = user.id.as_str();
         let txn = self.begin_write().await.map_err(unavailable)?;
         let result = async {
-            let updated = tracking_user::Entity::update_many()
+            let before = tracking_user::Entity::find_by_id(id)
+                .select_only()
+                .column(tracking_user::Column::Email)
+                .into_tuple::<String>()
+                .one(&txn)
+                .await
+                .map_err(unavailable)?
+                .ok_or(RepoError::NotFound)?;
+            tracking_user::Entity::update_many()
                 .set(profile)
                 .filter(tracking_user::Column::Id.eq(id))
                 .exec(&txn)
                 .await
-                .map_err(|e| write_error(e, &[USER_ID]))?;
-            if updated.rows_affected == 0 {
-                return Err(RepoError::NotFound);
+                .map_err(|e| write_error(e, &[USER_ID, EMAIL]))?;
+            if before != user.email.as_str() {
+                // Links mailed to the old address (perhaps a mistyped one)
+                // must not open the account, nor may sessions begun from them
+                // outlive the correction.
+                end_sessions(&txn, &user.id).await?;
+                forget_login_tokens(&txn, &user.id).await?;
             }
             tracking_user_organization::Entity::delete_many()
                 .filter(tracking_user_organization::Column::TrackingUserId.eq(id))
