@@ -111,6 +111,12 @@ impl ApiError {
         .with_header(header::RETRY_AFTER, HeaderValue::from(seconds))
     }
 
+    /// A body past the bound of the address it was sent to; `message`
+    /// says what to do instead.
+    pub(crate) fn payload_too_large(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message, None)
+    }
+
     pub(crate) fn not_found() -> Self {
         // One message for "absent" and "not yours", so the two cannot be told
         // apart.
@@ -265,12 +271,7 @@ impl From<poem::Error> for ApiError {
             return Self::for_status(StatusCode::METHOD_NOT_ALLOWED);
         }
         if let Some(ReadBodyError::PayloadTooLarge) = error.downcast_ref::<ReadBodyError>() {
-            return Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the request body is too large; send large event feeds in several batches",
-                None,
-            );
+            return Self::payload_too_large("the request body is too large; send large event feeds in several batches");
         }
         let status = error.status();
         if status.is_server_error() {

@@ -8,6 +8,7 @@
 mod api;
 mod auth;
 mod body;
+mod client;
 mod docs;
 mod dto;
 mod error;
@@ -25,6 +26,7 @@ use poem::{EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 use porthole_app::Porthole;
 
+pub use crate::client::{InvalidProxy, TrustedProxies};
 use crate::session_cookie::SessionCookies;
 
 /// What the HTTP adapter needs from configuration.
@@ -33,6 +35,8 @@ pub struct HttpSettings {
     /// The address people and integrations reach Porthole at, such as
     /// `https://track.example.com`; the OpenAPI document's server URL.
     pub public_url: String,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The whole site as one endpoint:
@@ -47,7 +51,9 @@ pub struct HttpSettings {
 ///   open.
 ///
 /// Every response carries the security headers and is logged; under `/api`
-/// every failure is JSON.
+/// every failure is JSON. Addresses holding a control character are refused
+/// before routing, and bodies are bounded: to
+/// [`middleware::PUBLIC_BODY_LIMIT`] everywhere but the staff API.
 pub fn routes(app: Porthole, settings: HttpSettings) -> BoxEndpoint<'static> {
     let apis = (
         api::StaffApi::new(app.clone()),
@@ -87,8 +93,12 @@ pub fn routes(app: Porthole, settings: HttpSettings) -> BoxEndpoint<'static> {
         .catch_all_error(site::error_page)
         // The key checker and the readiness probe find the application here.
         .data(app)
+        .around(middleware::limit_bodies)
+        .around(middleware::refuse_control_characters)
         .with(CatchPanic::new().with_handler(middleware::panic_response))
         .around(middleware::security_headers)
         .around(middleware::log_requests)
+        // Outermost, so the access log finds them too.
+        .data(settings.trusted_proxies)
         .boxed()
 }

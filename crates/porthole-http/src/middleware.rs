@@ -1,26 +1,31 @@
-//! What wraps every response: the access log, security headers, and the
-//! last-resort answer to a panic.
+//! What wraps every request and response: the access log, security
+//! headers, the refusal of control characters in addresses, the bound on
+//! request bodies, and the last-resort answer to a panic.
 
 use std::any::Any;
 use std::sync::Arc;
 use std::time::Instant;
 
-use poem::http::{HeaderValue, header};
+use poem::error::ReadBodyError;
+use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use crate::client::client_address;
 use crate::error::ApiError;
+use crate::pages;
 
 /// The policy for every HTML page: nothing but same-origin styles and
 /// images, no scripts, no framing, forms only to ourselves.
 pub(crate) const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// One line per request: method, path, query, status, latency. Never
-/// headers (they carry API keys and cookies), and never a secret that
-/// travels in the address: share-link tokens in `/t/…` paths and
-/// `token=` values in query strings (sign-in and password-setup links)
+/// One line per request: client address, method, path, query, status,
+/// latency. Never headers (they carry API keys and cookies), and never a
+/// secret that travels in the address: share-link tokens in `/t/…` paths
+/// and `token=` values in query strings (sign-in and password-setup links)
 /// are replaced by a placeholder.
 pub(crate) async fn log_requests<E: Endpoint>(endpoint: Arc<E>, request: Request) -> poem::Result<Response> {
+    let client = client_address(&request).map_or_else(|| "-".to_owned(), |address| address.to_string());
     let method = request.method().clone();
     let path = loggable_path(request.uri().path());
     let query = request.uri().query().map(loggable_query).unwrap_or_default();
@@ -30,7 +35,7 @@ pub(crate) async fn log_requests<E: Endpoint>(endpoint: Arc<E>, request: Request
         Err(error) => error.into_response(),
     };
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    tracing::info!(%method, %path, %query, status = response.status().as_u16(), latency_ms, "request");
+    tracing::info!(%client, %method, %path, %query, status = response.status().as_u16(), latency_ms, "request");
     Ok(response)
 }
 
@@ -77,18 +82,143 @@ fn loggable_query(query: &str) -> String {
 
 /// `token`, in any case and with any letters percent-encoded.
 fn is_token_name(name: &str) -> bool {
-    let mut decoded = String::new();
-    let mut bytes = name.bytes();
-    while let Some(byte) = bytes.next() {
-        let character = if byte == b'%' {
-            let hex: String = bytes.by_ref().take(2).map(char::from).collect();
-            u8::from_str_radix(&hex, 16).map(char::from).unwrap_or('%')
-        } else {
-            char::from(byte)
-        };
-        decoded.push(character);
+    percent_decoded(name).eq_ignore_ascii_case(b"token")
+}
+
+/// The bytes `text` stands for: every `%XX` decoded, anything else
+/// (a `%` without two hex digits after it included) as it is.
+fn percent_decoded(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let escaped = bytes
+            .get(index + 1..index + 3)
+            .filter(|_| byte == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(value) => {
+                decoded.push(value);
+                index += 3;
+            }
+            None => {
+                decoded.push(byte);
+                index += 1;
+            }
+        }
     }
-    decoded.eq_ignore_ascii_case("token")
+    decoded
+}
+
+/// Which part of the site an address belongs to, decided on the path
+/// exactly as the router matches it: byte for byte, case and all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Area {
+    /// `/api/v1/…`: staff and their integrations, with an API key.
+    StaffApi,
+    /// The rest of `/api`: the portal API, the document, unknown addresses.
+    Api,
+    /// `/t/…` and `/share/…`: the pages a share link leads to.
+    LinkPages,
+    /// Everything else, for people.
+    Pages,
+}
+
+impl Area {
+    fn of(request: &Request) -> Self {
+        let path = request.uri().path();
+        let under =
+            |prefix: &str| path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+        if under("/api/v1") {
+            Self::StaffApi
+        } else if under("/api") {
+            Self::Api
+        } else if path.starts_with("/t/") || path.starts_with("/share/") {
+            Self::LinkPages
+        } else {
+            Self::Pages
+        }
+    }
+
+    /// A refusal made before routing, in the form this part of the site
+    /// answers in.
+    fn refusal(self, status: StatusCode, api_error: ApiError) -> Response {
+        match self {
+            Self::StaffApi | Self::Api => api_error.into_response(),
+            Self::LinkPages => pages::link_error_response(status),
+            Self::Pages => pages::error_response(status),
+        }
+    }
+}
+
+/// Refuses an address whose path or query string, percent-decoded, holds
+/// an ASCII control character (a NUL above all). None has a place in
+/// anything Porthole looks up, and PostgreSQL refuses any text holding a
+/// NUL, which would surface as "storage unavailable" instead of a bad
+/// request. A share-link address gets the same page as every other link
+/// that does not work.
+pub(crate) async fn refuse_control_characters<E: Endpoint>(
+    endpoint: Arc<E>,
+    request: Request,
+) -> poem::Result<Response> {
+    let uri = request.uri();
+    let has_control = |text: &str| percent_decoded(text).iter().any(u8::is_ascii_control);
+    if has_control(uri.path()) || uri.query().is_some_and(has_control) {
+        let area = Area::of(&request);
+        return Ok(match area {
+            Area::LinkPages => pages::invalid_link_response(),
+            _ => area.refusal(
+                StatusCode::BAD_REQUEST,
+                ApiError::bad_request("the address contains a control character", None),
+            ),
+        });
+    }
+    endpoint.call(request).await.map(IntoResponse::into_response)
+}
+
+/// The largest request body read from anyone but the staff API: far more
+/// than any form or portal call sends, and little enough that an anonymous
+/// client cannot make the server hold much. The staff API keeps its own,
+/// larger bound (`body.rs`), sized for event batches.
+pub(crate) const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
+
+/// Bounds the body of every request outside the staff API to
+/// [`PUBLIC_BODY_LIMIT`]: a larger `Content-Length` is refused unread, and
+/// a body without one (sent chunked) is read up to the bound and refused
+/// past it. poem's own `SizeLimit` judges by `Content-Length` alone and
+/// refuses requests without one, so it neither bounds chunked bodies nor
+/// lets a plain GET through. Form extractors buffer the whole body before
+/// the CSRF check, so the bound has to hold before any handler runs.
+pub(crate) async fn limit_bodies<E: Endpoint>(endpoint: Arc<E>, mut request: Request) -> poem::Result<Response> {
+    let area = Area::of(&request);
+    if area != Area::StaffApi {
+        let too_large = || {
+            area.refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiError::payload_too_large(format!(
+                    "the request body is larger than the {} KiB this address accepts",
+                    PUBLIC_BODY_LIMIT / 1024
+                )),
+            )
+        };
+        let declared_too_large = request
+            .header(header::CONTENT_LENGTH)
+            .and_then(|length| length.parse::<u64>().ok())
+            .is_some_and(|length| !usize::try_from(length).is_ok_and(|length| length <= PUBLIC_BODY_LIMIT));
+        if declared_too_large {
+            return Ok(too_large());
+        }
+        match request.take_body().into_bytes_limit(PUBLIC_BODY_LIMIT).await {
+            Ok(bytes) => request.set_body(bytes),
+            Err(ReadBodyError::PayloadTooLarge) => return Ok(too_large()),
+            Err(_) => {
+                let unread = ApiError::bad_request("the request body could not be read", None);
+                return Ok(area.refusal(StatusCode::BAD_REQUEST, unread));
+            }
+        }
+    }
+    endpoint.call(request).await.map(IntoResponse::into_response)
 }
 
 /// Adds the security headers to every response, and the page policy to
@@ -124,13 +254,16 @@ pub(crate) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
+    use std::net::SocketAddr;
     use std::sync::Mutex;
 
-    use poem::EndpointExt;
     use poem::endpoint::make_sync;
-    use poem::http::StatusCode;
+    use poem::http::uri::Scheme;
+    use poem::web::{LocalAddr, RemoteAddr};
+    use poem::{Addr, EndpointExt, RequestParts};
 
     use super::*;
+    use crate::TrustedProxies;
 
     /// Collects what the test subscriber writes.
     #[derive(Clone, Default)]
@@ -163,6 +296,30 @@ mod tests {
     }
 
     #[test]
+    fn percent_escapes_are_decoded_and_stray_percent_signs_kept() {
+        assert_eq!(percent_decoded("a%00b%2Fc"), b"a\0b/c");
+        assert_eq!(percent_decoded("%2500"), b"%00");
+        assert_eq!(percent_decoded("100%"), b"100%");
+        assert_eq!(percent_decoded("%zz%4"), b"%zz%4");
+        assert_eq!(percent_decoded("caf%C3%A9"), "café".as_bytes());
+    }
+
+    #[test]
+    fn areas_are_told_apart_as_the_router_tells_them() {
+        let area = |path: &str| Area::of(&Request::builder().uri_str(path).finish());
+        assert_eq!(area("/api/v1/shipments"), Area::StaffApi);
+        assert_eq!(area("/api/v1"), Area::StaffApi);
+        assert_eq!(area("/api/v10/shipments"), Area::Api);
+        assert_eq!(area("/api/portal/v1/session"), Area::Api);
+        assert_eq!(area("/api"), Area::Api);
+        assert_eq!(area("/apiary"), Area::Pages);
+        assert_eq!(area("/t/token"), Area::LinkPages);
+        assert_eq!(area("/share/lnk_1"), Area::LinkPages);
+        assert_eq!(area("/API/v1/shipments"), Area::Pages, "the router does not match it under /api either");
+        assert_eq!(area("/portal/login"), Area::Pages);
+    }
+
+    #[test]
     fn token_query_values_stay_out_of_the_log() {
         assert_eq!(loggable_query("token=pt_secret"), "token={token}");
         assert_eq!(loggable_query("a=1&TOKEN=pt_secret&b=2"), "a=1&TOKEN={token}&b=2");
@@ -182,16 +339,28 @@ mod tests {
         let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
         let _guard = tracing::subscriber::set_default(subscriber);
 
-        let endpoint = make_sync(|_| StatusCode::NOT_FOUND).around(log_requests);
-        let request = Request::builder()
-            .uri_str("/api/v1/shipments/shp_9?status=done&token=sekrit-token-value")
+        let endpoint = make_sync(|_| StatusCode::NOT_FOUND)
+            .around(log_requests)
+            .data(TrustedProxies::parse(&["10.0.0.7"]).expect("a valid proxy"));
+        let parts = poem::http::Request::builder()
+            .uri("/api/v1/shipments/shp_9?status=done&token=sekrit-token-value")
             .header("Authorization", "Bearer ph_sekrit_key")
-            .finish();
+            .header("X-Forwarded-For", "198.51.100.1")
+            .body(())
+            .expect("a request")
+            .into_parts()
+            .0;
+        let peer = RemoteAddr(Addr::from(SocketAddr::from(([10, 0, 0, 7], 40000))));
+        let request = Request::from_parts(
+            RequestParts::from((parts, LocalAddr::default(), peer, Scheme::HTTP)),
+            poem::Body::empty(),
+        );
         let response = endpoint.call(request).await.map(IntoResponse::into_response);
         assert_eq!(response.map(|r| r.status()).ok(), Some(StatusCode::NOT_FOUND));
 
         let log = captured.0.lock().map(|buffer| String::from_utf8_lossy(&buffer).into_owned()).unwrap_or_default();
         for expected in [
+            "client=198.51.100.1",
             "method=GET",
             "path=/api/v1/shipments/shp_9",
             "query=status=done&token={token}",

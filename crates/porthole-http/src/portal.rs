@@ -15,11 +15,8 @@
 //! Every answer is `Cache-Control: no-store`: each carries one user's data
 //! or one user's session.
 
-use std::net::IpAddr;
-
 use poem::http::header;
 use poem::middleware::SetHeader;
-use poem::web::RemoteAddr;
 use poem::{Endpoint, EndpointExt, Request};
 use poem_openapi::auth::ApiKey;
 use poem_openapi::error::AuthorizationError;
@@ -30,6 +27,7 @@ use porthole_app::{AppError, ListRequest, PortalViewer, Porthole};
 use porthole_domain::ShipmentId;
 
 use crate::body::JsonBody;
+use crate::client::ClientAddress;
 use crate::dto;
 use crate::error::documented::{
     BAD_REQUEST, INVALID, INVALID_CREDENTIALS, INVALID_TOKEN, NOT_FOUND, PORTAL_CALL, RATE_LIMITED, UNAVAILABLE,
@@ -147,17 +145,15 @@ impl PortalApi {
     )]
     async fn sign_in(
         &self,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         /// The session this browser held before, if any; it ends.
         #[oai(name = "porthole_session")]
         previous: Cookie<Option<String>>,
         body: JsonBody<dto::SignIn>,
     ) -> Result<SignInResponse, Failure<{ BAD_REQUEST | INVALID_CREDENTIALS | RATE_LIMITED | UNAVAILABLE }>> {
         let credentials = body.0;
-        let issued = self
-            .app
-            .sign_in(&credentials.login, &credentials.password, client_ip(remote), previous.0.as_deref())
-            .await?;
+        let issued =
+            self.app.sign_in(&credentials.login, &credentials.password, client.0, previous.0.as_deref()).await?;
         let cookie = self.cookies.issue(&issued, self.app.clock().now());
         let user = issued.user;
         let signed_in = dto::SignedIn {
@@ -202,10 +198,10 @@ impl PortalApi {
     )]
     async fn request_login_link(
         &self,
-        remote: &RemoteAddr,
+        client: ClientAddress,
         body: JsonBody<dto::LoginLinkRequest>,
     ) -> Result<LoginLinkResponse, Failure<{ BAD_REQUEST | INVALID | RATE_LIMITED | UNAVAILABLE }>> {
-        self.app.request_login_link(&body.0.email, client_ip(remote)).await?;
+        self.app.request_login_link(&body.0.email, client.0).await?;
         Ok(LoginLinkResponse::Accepted)
     }
 
@@ -280,13 +276,6 @@ impl PortalApi {
         let view = self.app.portal_shipment(&session.0, &ShipmentId::new(id.0)).await?;
         Ok(ShipmentResponse::Found(Json(view.into())))
     }
-}
-
-/// The address sign-in attempts are counted against. The peer address
-/// itself, not a forwarded-for header a client could make up to dodge the
-/// limit.
-fn client_ip(remote: &RemoteAddr) -> Option<IpAddr> {
-    remote.as_socket_addr().map(|address| address.ip())
 }
 
 /// Wraps one portal operation: whatever fails leaves as JSON, a missing

@@ -116,9 +116,13 @@ mod tests {
     use poem::http::HeaderValue;
 
     use super::*;
+    use crate::TrustedProxies;
 
     fn site(public_url: &str) -> SessionCookies {
-        SessionCookies::for_site(&HttpSettings { public_url: public_url.to_owned() })
+        SessionCookies::for_site(&HttpSettings {
+            public_url: public_url.to_owned(),
+            trusted_proxies: TrustedProxies::default(),
+        })
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //! them, revoke them and give them new tokens. Any staff role may; the
 //! pages recipients open are in `pages::share`.
 
+use poem::http::header;
+use poem::middleware::SetHeader;
+use poem::{Endpoint, EndpointExt};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
@@ -88,7 +91,7 @@ impl ShareLinkApi {
     /// it is shown only in this answer. With `require_verification`,
     /// opening it asks for an e-mail address and sends a 6-digit code only
     /// to a listed recipient.
-    #[oai(path = "/share/links", method = "post", operation_id = "create_share_link", transform = "json_errors")]
+    #[oai(path = "/share/links", method = "post", operation_id = "create_share_link", transform = "carrying_urls")]
     async fn create(
         &self,
         key: StaffKey,
@@ -104,7 +107,12 @@ impl ShareLinkApi {
     ///
     /// One link per shipment, all made alike; if one shipment is refused,
     /// no link is made.
-    #[oai(path = "/share/links/bulk", method = "post", operation_id = "create_share_links", transform = "json_errors")]
+    #[oai(
+        path = "/share/links/bulk",
+        method = "post",
+        operation_id = "create_share_links",
+        transform = "carrying_urls"
+    )]
     async fn create_many(
         &self,
         key: StaffKey,
@@ -180,7 +188,7 @@ impl ShareLinkApi {
         path = "/share/links/:linkId/regenerate",
         method = "post",
         operation_id = "regenerate_share_link",
-        transform = "json_errors"
+        transform = "carrying_urls"
     )]
     async fn regenerate(
         &self,
@@ -193,4 +201,11 @@ impl ShareLinkApi {
         let issued = self.app.regenerate_share_link(&ShareLinkId::new(link_id.0)).await?;
         Ok(RegenerateShareLinkResponse::Regenerated(Json(issued.into())))
     }
+}
+
+/// Wraps an operation whose answer carries a link's URL. The token in it
+/// opens the shipment to whoever holds it, so no cache may keep the
+/// answer; failures leave as JSON like everywhere else.
+fn carrying_urls(endpoint: impl Endpoint) -> impl Endpoint {
+    json_errors(endpoint).with(SetHeader::new().overriding(header::CACHE_CONTROL, "no-store"))
 }

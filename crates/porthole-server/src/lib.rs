@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use poem::Server;
 use poem::endpoint::BoxEndpoint;
 use poem::listener::TcpAcceptor;
@@ -142,19 +142,22 @@ fn mailer(mail: &MailSettings) -> anyhow::Result<Arc<dyn Mailer>> {
                 .with_context(|| format!("cannot set up the file mailer in {}", mail.dir.display()))?;
             Ok(Arc::new(mailer))
         }
-        // Refusing to start beats accepting users whose setup mail would
-        // silently never leave.
-        MailTransport::Smtp => bail!(
-            "mail.transport \"smtp\" is not available in this version yet; set mail.transport = \"file\" \
-             to have mail written as .eml files to mail.dir ({})",
-            mail.dir.display()
-        ),
+        MailTransport::Smtp => {
+            let server = mail.smtp_server()?;
+            tracing::info!(%server, "mail goes out through SMTP");
+            let mailer = porthole_mail::SmtpMailer::new(server, &mail.from).context("cannot set up the SMTP mailer")?;
+            Ok(Arc::new(mailer))
+        }
     }
 }
 
 /// Every route: the JSON API, the OpenAPI document, the pages.
 pub fn endpoint(app: Porthole, settings: &Settings) -> BoxEndpoint<'static> {
-    porthole_http::routes(app, HttpSettings { public_url: settings.http.public_url.clone() })
+    let http = HttpSettings {
+        public_url: settings.http.public_url.clone(),
+        trusted_proxies: settings.http.trusted_proxies.clone(),
+    };
+    porthole_http::routes(app, http)
 }
 
 /// Serves `app` on an already bound listener until `shutdown` completes,

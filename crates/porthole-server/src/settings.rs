@@ -11,6 +11,8 @@ use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use porthole_app::{AppSettings, CodeLimits, SignInLimits};
+use porthole_http::TrustedProxies;
+use porthole_mail::SmtpUrl;
 use serde::Deserialize;
 
 /// `config/default.toml`, compiled in so the binary behaves the same from
@@ -47,6 +49,9 @@ pub struct HttpServerSettings {
     pub bind: SocketAddr,
     /// Base of every link Porthole hands out; never ends in `/`.
     pub public_url: String,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For`
+    /// names the client; each entry is checked as it is read.
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -63,6 +68,21 @@ pub struct MailSettings {
     pub dir: PathBuf,
     pub smtp_url: Option<SecretUrl>,
     pub from: String,
+}
+
+impl MailSettings {
+    /// The SMTP server `mail.smtp_url` names. The error names the key but
+    /// does not repeat the URL: a URL too malformed to parse cannot be
+    /// trusted to have its password found and hidden.
+    pub fn smtp_server(&self) -> anyhow::Result<SmtpUrl> {
+        let Some(url) = &self.smtp_url else {
+            bail!(
+                "mail.smtp_url must be set when mail.transport is \"smtp\", \
+                 e.g. smtp://USER:PASSWORD@smtp.example.com:587"
+            );
+        };
+        Ok(SmtpUrl::parse(url.expose())?)
+    }
 }
 
 /// Sign-in rules of the customer portal.
@@ -155,12 +175,10 @@ impl Settings {
         }
         self.http.public_url = public_url.to_owned();
 
-        match (self.mail.transport, &self.mail.smtp_url) {
-            (MailTransport::Smtp, None) => bail!("mail.smtp_url must be set when mail.transport is \"smtp\""),
-            (_, Some(smtp)) if !(smtp.expose().starts_with("smtp://") || smtp.expose().starts_with("smtps://")) => {
-                bail!("mail.smtp_url must start with smtp:// or smtps://, not '{smtp}'")
-            }
-            _ => {}
+        // A URL set while mail still goes to files is checked too, so a
+        // mistake shows now rather than on the day the transport switches.
+        if self.mail.transport == MailTransport::Smtp || self.mail.smtp_url.is_some() {
+            self.mail.smtp_server()?;
         }
         if self.mail.dir.as_os_str().is_empty() {
             bail!("mail.dir must not be empty");
@@ -372,6 +390,7 @@ mod tests {
         assert!(settings.database.auto_migrate);
         assert_eq!(settings.http.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.http.public_url, "http://127.0.0.1:8080");
+        assert_eq!(settings.http.trusted_proxies, TrustedProxies::default(), "no proxy is trusted");
         assert_eq!(settings.mail.transport, MailTransport::File);
         assert_eq!(settings.mail.dir, PathBuf::from("mail"));
         assert_eq!(settings.mail.smtp_url, None);
@@ -468,6 +487,31 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_or_networks_from_a_file_or_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("local.toml", "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")?;
+            let settings = load_in(jail, Some("local.toml")).expect("valid settings");
+            let expected = TrustedProxies::parse(&["10.0.0.0/8", "::1"]).expect("valid proxies");
+            assert_eq!(settings.http.trusted_proxies, expected);
+
+            jail.set_env("PORTHOLE__HTTP__TRUSTED_PROXIES", "[192.168.0.0/16, 10.1.2.3]");
+            let settings = load_in(jail, None).expect("valid settings");
+            let expected = TrustedProxies::parse(&["192.168.0.0/16", "10.1.2.3"]).expect("valid proxies");
+            assert_eq!(settings.http.trusted_proxies, expected);
+            Ok(())
+        });
+        for (value, entry) in [("[proxy.internal]", "proxy.internal"), ("[10.0.0.0/8, 10.0.0.0/33]", "10.0.0.0/33")] {
+            Jail::expect_with(|jail| {
+                jail.set_env("PORTHOLE__HTTP__TRUSTED_PROXIES", value);
+                let message = format!("{:#}", load_in(jail, None).expect_err("refused"));
+                assert!(message.contains("http.trusted_proxies") && message.contains(entry), "{message}");
+                assert!(!message.contains('\n'), "one line: {message}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
     fn secrets_never_show_in_debug_output() {
         Jail::expect_with(|jail| {
             jail.set_env("PORTHOLE__DATABASE__URL", "postgres://porthole:db-pass@db/porthole?sslmode=require");
@@ -499,6 +543,8 @@ mod tests {
             ("PORTHOLE__DATABASE__URL", "mysql://root:hunter2@db/porthole", "database.url"),
             ("PORTHOLE__DATABASE__AUTO_MIGRATE", "sometimes", "database.auto_migrate"),
             ("PORTHOLE__MAIL__TRANSPORT", "smtp", "mail.smtp_url"),
+            ("PORTHOLE__MAIL__SMTP_URL", "ftp://mailer:hunter2@smtp.example.com", "mail.smtp_url"),
+            ("PORTHOLE__MAIL__SMTP_URL", "smtp://mailer:hunter2@relay.internal?tls=none", "mail.smtp_url"),
             ("PORTHOLE__MAIL__TRANSPORT", "pigeon", "mail.transport"),
             ("PORTHOLE__MAIL__FROM", "nobody", "mail.from"),
             ("PORTHOLE__LOG__FILTER", "info,[", "log.filter"),
@@ -532,11 +578,44 @@ mod tests {
     }
 
     #[test]
+    fn the_smtp_transport_needs_a_usable_smtp_url() {
+        let cases = [
+            (None, "must be set when mail.transport is \"smtp\""),
+            (Some("smtp://mailer:hunter2@/"), "has no host"),
+            (Some("smtp://mailer:hun/ter2@smtp.example.com:587"), "is not a URL"),
+            (Some("smtp://mailer:hunter2@smtp.example.com:587?tls=insecure"), "tls=none"),
+        ];
+        for (url, reason) in cases {
+            Jail::expect_with(|jail| {
+                jail.set_env("PORTHOLE__MAIL__TRANSPORT", "smtp");
+                if let Some(url) = url {
+                    jail.set_env("PORTHOLE__MAIL__SMTP_URL", url);
+                }
+                let message = format!("{:#}", load_in(jail, None).expect_err("refused"));
+                assert!(message.contains("mail.smtp_url") && message.contains(reason), "{url:?}: {message}");
+                assert!(!message.contains("hunter2") && !message.contains("ter2"), "{message}");
+                Ok(())
+            });
+        }
+
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTHOLE__MAIL__TRANSPORT", "smtp");
+            jail.set_env("PORTHOLE__MAIL__SMTP_URL", "smtp://relay.saigonfreight.internal?tls=none");
+            let settings = load_in(jail, None).expect("a plain relay without a password is valid");
+            let server = settings.mail.smtp_server().expect("the relay");
+            assert_eq!(server.to_string(), "smtp://relay.saigonfreight.internal:25?tls=none");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn the_production_example_is_valid() {
         let example = include_str!("../../../config/production.example.toml");
         let layered = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(example));
         let settings = Settings::from_figment(layered).expect("the example is a valid configuration");
-        assert_eq!(settings.mail.transport, MailTransport::File, "the example must start as it stands");
+        assert_eq!(settings.mail.transport, MailTransport::Smtp);
+        let server = settings.mail.smtp_server().expect("the example's SMTP server");
+        assert_eq!(server.to_string(), "smtp://porthole:***@smtp.example-forwarder.com:587");
         assert_eq!(settings.portal.min_password_length, 10);
         assert_eq!(settings.share.delivery_grace_hours, 336);
     }

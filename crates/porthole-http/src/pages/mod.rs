@@ -18,13 +18,11 @@ mod share;
 mod shipments;
 mod sign_in;
 
-use std::net::{IpAddr, SocketAddr};
-
 use askama::Template;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::middleware::Csrf;
+use poem::web::CsrfToken;
 use poem::web::cookie::SameSite;
-use poem::web::{CsrfToken, RemoteAddr};
 use poem::{EndpointExt, Request, Response, Route, get, post};
 use porthole_app::{AppError, PortalViewer, Porthole};
 
@@ -301,14 +299,36 @@ fn set_retry_after(response: &mut Response, retry_after: std::time::Duration) {
 /// The page for a failure outside the pages' handlers (an unknown address,
 /// a refused request), in the portal's layout.
 pub(crate) fn error_response(status: StatusCode) -> Response {
-    let (heading, text) = match status {
+    let (heading, text) = error_text(status);
+    message(status, Frame::bare(heading), &[text], Action::to(HOME, "Go to the portal"))
+}
+
+/// [`error_response`] for the pages share-link holders see: they have no
+/// portal account to be sent to.
+pub(crate) fn link_error_response(status: StatusCode) -> Response {
+    let (heading, text) = error_text(status);
+    token_page(message(status, Frame::for_link_holder(heading, None), &[text], None))
+}
+
+/// The heading and the text of the page for a failure known only by its
+/// status.
+fn error_text(status: StatusCode) -> (&'static str, &'static str) {
+    match status {
         StatusCode::NOT_FOUND => ("Page not found", "There is nothing at this address. Check the link."),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("Too much at once", "More was sent than this page accepts. Go back, shorten what you entered and retry.")
+        }
         status if status.is_server_error() => {
             ("Something went wrong", "Something went wrong on our side. Please try again in a moment.")
         }
         status => (status.canonical_reason().unwrap_or("Request refused"), "The request could not be completed."),
-    };
-    message(status, Frame::bare(heading), &[text], Action::to(HOME, "Go to the portal"))
+    }
+}
+
+/// The page for every share link that does not work, for refusals made
+/// before a link's own handlers run.
+pub(crate) fn invalid_link_response() -> Response {
+    token_page(share::invalid_link())
 }
 
 // ---- Responses ---------------------------------------------------------------
@@ -352,11 +372,6 @@ fn see_other(location: &str) -> Response {
 }
 
 // ---- Who is asking -------------------------------------------------------------
-
-/// The address sign-in attempts are counted against.
-fn client_address(remote: &RemoteAddr) -> Option<IpAddr> {
-    remote.as_socket_addr().map(SocketAddr::ip)
-}
 
 /// The signed-in viewer, or the response that sends the browser to sign in
 /// (and back here afterwards).

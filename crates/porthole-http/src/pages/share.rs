@@ -15,7 +15,7 @@
 
 use askama::Template;
 use poem::http::StatusCode;
-use poem::web::{CsrfToken, CsrfVerifier, Data, Form, Path, RemoteAddr};
+use poem::web::{CsrfToken, CsrfVerifier, Data, Form, Path};
 use poem::{Request, Response, handler};
 use porthole_app::{AppError, LinkEntry, LinkSessionIssued};
 use porthole_domain::share::{CODE_ATTEMPTS, CODE_LIFETIME};
@@ -27,9 +27,10 @@ use super::parts::{
     customer_note, dates, documents, event_row, progress, route,
 };
 use super::{
-    Frame, Portal, append_cookie, client_address, form_expired, message, page, see_other, set_retry_after, token_page,
-    unavailable, url_component, wait_time,
+    Frame, Portal, append_cookie, form_expired, message, page, see_other, set_retry_after, token_page, unavailable,
+    url_component, wait_time,
 };
+use crate::client::ClientAddress;
 use crate::session_cookie::presented_link_session;
 
 const ADDRESS_TITLE: &str = "Confirm your e-mail address";
@@ -114,7 +115,7 @@ pub(super) async fn request_code(
     portal: Data<&Portal>,
     csrf: &CsrfToken,
     verifier: &CsrfVerifier,
-    remote: &RemoteAddr,
+    ClientAddress(client): ClientAddress,
     Path(token): Path<String>,
     Form(form): Form<AddressForm>,
 ) -> Response {
@@ -122,7 +123,7 @@ pub(super) async fn request_code(
         return token_page(form_expired(Frame::for_link_holder(ADDRESS_TITLE, Some(csrf)), &entry_path(&token)));
     }
     let email = form.email.trim();
-    let response = match portal.app.request_link_code(&token, email, client_address(remote)).await {
+    let response = match portal.app.request_link_code(&token, email, client).await {
         Ok(()) => code_sent(csrf, &token, email),
         Err(AppError::Invalid(_)) => address_form(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -141,7 +142,7 @@ pub(super) async fn verify_code(
     portal: Data<&Portal>,
     csrf: &CsrfToken,
     verifier: &CsrfVerifier,
-    remote: &RemoteAddr,
+    ClientAddress(client): ClientAddress,
     Path(token): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> Response {
@@ -151,7 +152,7 @@ pub(super) async fn verify_code(
     let email = form.email.trim();
     // Codes are often copied as "123 456"; the digits are what count.
     let code: String = form.code.split_whitespace().collect();
-    let outcome = portal.app.verify_link_code(&token, email, &code, client_address(remote)).await;
+    let outcome = portal.app.verify_link_code(&token, email, &code, client).await;
     let code_form = |error: String, accepts_code| CodePage {
         frame: Frame::for_link_holder(CODE_SENT_TITLE, Some(csrf)),
         entry_path: entry_path(&token),
@@ -261,15 +262,14 @@ struct SharedShipmentPage {
 #[handler]
 pub(super) async fn shared_shipment(
     portal: Data<&Portal>,
-    remote: &RemoteAddr,
+    ClientAddress(client): ClientAddress,
     request: &Request,
     link_id: poem::Result<Path<String>>,
 ) -> Response {
     let (Ok(Path(link_id)), Some(secret)) = (link_id, presented_link_session(request.headers())) else {
         return token_page(invalid_link());
     };
-    let response = match portal.app.shared_shipment(&ShareLinkId::new(&link_id), &secret, client_address(remote)).await
-    {
+    let response = match portal.app.shared_shipment(&ShareLinkId::new(&link_id), &secret, client).await {
         Ok(view) => page(StatusCode::OK, &shared_page(&view)),
         Err(AppError::NotFound) => {
             // The session is over (link revoked, renewed or expired): the
@@ -306,7 +306,7 @@ fn shared_page(view: &LinkShipmentView) -> SharedShipmentPage {
 
 /// The one page for every link that does not work. It carries no form
 /// token, so its body is the same byte for byte whatever the reason.
-fn invalid_link() -> Response {
+pub(super) fn invalid_link() -> Response {
     message(
         StatusCode::NOT_FOUND,
         Frame::for_link_holder("This link is not valid", None),

@@ -5,17 +5,20 @@
 //! a GET of a link page only looks at its token; the token is used by the
 //! POST of the button or form that page shows.
 
+use std::net::IpAddr;
+
 use askama::Template;
 use poem::http::{HeaderMap, StatusCode};
-use poem::web::{CsrfToken, CsrfVerifier, Data, Form, Query, RemoteAddr};
+use poem::web::{CsrfToken, CsrfVerifier, Data, Form, Query};
 use poem::{Response, handler};
 use porthole_app::{AppError, SessionIssued};
 use serde::Deserialize;
 
 use super::{
-    Action, Frame, HOME, LOGIN, Portal, append_cookie, client_address, failure, form_expired, message, page,
-    safe_return_path, see_other, set_retry_after, token_page, wait_message,
+    Action, Frame, HOME, LOGIN, Portal, append_cookie, failure, form_expired, message, page, safe_return_path,
+    see_other, set_retry_after, token_page, wait_message,
 };
+use crate::client::ClientAddress;
 use crate::session_cookie::presented_session;
 
 const LOGIN_LINK: &str = "/portal/login-link";
@@ -85,7 +88,7 @@ pub(super) async fn login(
     portal: Data<&Portal>,
     csrf: &CsrfToken,
     verifier: &CsrfVerifier,
-    remote: &RemoteAddr,
+    ClientAddress(client): ClientAddress,
     headers: &HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -95,7 +98,7 @@ pub(super) async fn login(
     }
     let next = safe_return_path(form.next.as_deref());
     let previous = presented_session(headers);
-    let outcome = portal.app.sign_in(&form.login, &form.password, client_address(remote), previous.as_deref()).await;
+    let outcome = portal.app.sign_in(&form.login, &form.password, client, previous.as_deref()).await;
     let again = |status, error: String| {
         let login = form.login.trim().to_owned();
         page(status, &LoginPage { frame: frame.clone(), login, next: next.clone(), notice: None, error: Some(error) })
@@ -225,7 +228,7 @@ pub(super) async fn login_link(
     portal: Data<&Portal>,
     csrf: &CsrfToken,
     verifier: &CsrfVerifier,
-    remote: &RemoteAddr,
+    ClientAddress(client): ClientAddress,
     headers: &HeaderMap,
     Form(form): Form<LoginLinkForm>,
 ) -> Response {
@@ -241,7 +244,7 @@ pub(super) async fn login_link(
     }
     match token {
         Some(token) => token_page(use_login_link(&portal, csrf, token, headers).await),
-        None => request_login_link(&portal, csrf, remote, form.email).await,
+        None => request_login_link(&portal, csrf, client, form.email).await,
     }
 }
 
@@ -254,13 +257,13 @@ async fn use_login_link(portal: &Portal, csrf: &CsrfToken, token: &str, headers:
     }
 }
 
-async fn request_login_link(portal: &Portal, csrf: &CsrfToken, remote: &RemoteAddr, email: String) -> Response {
+async fn request_login_link(portal: &Portal, csrf: &CsrfToken, client: Option<IpAddr>, email: String) -> Response {
     let frame = Frame::public("Sign in with an e-mail link", csrf);
     let again = |status, error: String| {
         let email = email.trim().to_owned();
         page(status, &LoginLinkRequestPage { frame: frame.clone(), email, error: Some(error) })
     };
-    match portal.app.request_login_link(&email, client_address(remote)).await {
+    match portal.app.request_login_link(&email, client).await {
         // The same answer whether or not the address has an account.
         Ok(()) => message(
             StatusCode::OK,

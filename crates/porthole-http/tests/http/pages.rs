@@ -6,6 +6,7 @@ use poem::http::StatusCode;
 use porthole_app::passwords::Passwords;
 use porthole_app::ports::{PortalSession, RepoError, TokenPurpose};
 use porthole_app::secret::SecretDigest;
+use porthole_app::{AppSettings, SignInLimits};
 use porthole_domain::projection::ShipmentSummary;
 use porthole_domain::{
     Classifier, EventCode, OrganizationId, ShipmentId, ShipmentReference, Status, TrackingRole, TrackingUserId,
@@ -215,6 +216,33 @@ async fn too_many_attempts_ask_politely_to_wait() {
     let page = body(last).await;
     assert!(page.contains("Too many sign-in attempts. Please wait 1 minute and try again."), "{page}");
     assert!(page.contains("role=\"alert\""), "{page}");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_sign_in_page_counts_each_client_it_names() {
+    let mut mocks = Mocks::new();
+    mocks.tracking_users.expect_tracking_user_by_login().returning(|_| Ok(None));
+    let limits = SignInLimits {
+        per_account_burst: 100,
+        per_account_per_minute: 100,
+        per_address_burst: 1,
+        per_address_per_minute: 1,
+    };
+    let settings = AppSettings { sign_in_limits: limits, ..AppSettings::default() };
+    let client = mocks.serve_from("10.0.0.7:40000", &["10.0.0.7"], settings);
+    let form = open_form(&client, "/portal/login").await;
+    let attempt = |forwarded_for: &'static str| {
+        client
+            .0
+            .post("/portal/login")
+            .header("cookie", &form.cookie)
+            .header("x-forwarded-for", forwarded_for)
+            .form(&[("csrf_token", form.token.as_str()), ("login", "nobody.here"), ("password", "guess")])
+            .send()
+    };
+    attempt("198.51.100.1").await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    attempt("198.51.100.1").await.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    attempt("198.51.100.2").await.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test]

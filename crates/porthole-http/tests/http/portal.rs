@@ -140,6 +140,46 @@ async fn too_many_attempts_are_a_429_with_retry_after() {
     assert_error(second, 429, "rate_limited", None).await;
 }
 
+/// Sign-in limits of one attempt per client address, and plenty per account.
+fn one_attempt_per_address() -> AppSettings {
+    let sign_in_limits = SignInLimits {
+        per_account_burst: 100,
+        per_account_per_minute: 100,
+        per_address_burst: 1,
+        per_address_per_minute: 1,
+    };
+    AppSettings { sign_in_limits, ..AppSettings::default() }
+}
+
+/// Status of a wrong sign-in sent with `X-Forwarded-For: forwarded_for`.
+async fn attempt_from(client: &crate::support::Client, forwarded_for: &str) -> u16 {
+    let response = client
+        .0
+        .post("/api/portal/v1/session")
+        .header("x-forwarded-for", forwarded_for)
+        .body_json(&sign_in_body("saigontech.ops", "a guess"))
+        .send()
+        .await;
+    response.0.status().as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_counts_each_client_it_names() {
+    let client = with_lan().await.serve_from("10.0.0.7:40000", &["10.0.0.0/8"], one_attempt_per_address());
+    assert_eq!(attempt_from(&client, "198.51.100.1").await, 401);
+    assert_eq!(attempt_from(&client, "198.51.100.1").await, 429, "the same client again");
+    assert_eq!(attempt_from(&client, "198.51.100.2").await, 401, "another client is not locked out");
+    assert_eq!(attempt_from(&client, "198.51.100.2, 10.0.0.8").await, 429, "through a second proxy");
+    assert_eq!(attempt_from(&client, "198.51.100.3, 198.51.100.1").await, 429, "a made-up entry changes nothing");
+}
+
+#[tokio::test]
+async fn the_header_of_an_untrusted_peer_cannot_dodge_the_limit() {
+    let client = with_lan().await.serve_from("203.0.113.9:40000", &["10.0.0.0/8"], one_attempt_per_address());
+    assert_eq!(attempt_from(&client, "198.51.100.1").await, 401);
+    assert_eq!(attempt_from(&client, "198.51.100.2").await, 429, "counted against the peer");
+}
+
 #[tokio::test]
 async fn a_sign_in_form_post_is_refused_unread() {
     // A cross-site page can post a form, but not JSON without a preflight.

@@ -72,6 +72,7 @@ async fn an_operator_makes_a_link_and_sees_its_url_once() {
         }))
         .send()
         .await;
+    response.assert_header("cache-control", "no-store");
     let (status, body) = json(response).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["id"], "lnk_1");
@@ -208,6 +209,7 @@ async fn bulk_makes_one_link_per_shipment_each_with_its_own_token() {
         }))
         .send()
         .await;
+    response.assert_header("cache-control", "no-store");
     let (status, body) = json(response).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let links = body["links"].as_array().cloned().unwrap_or_default();
@@ -347,7 +349,9 @@ async fn regenerating_gives_a_new_url_whose_digest_replaces_the_old() {
         },
     );
     let client = mocks.serve_with(settings());
-    let (status, body) = json(client.staff(Method::POST, "/api/v1/share/links/lnk_1/regenerate").send().await).await;
+    let response = client.staff(Method::POST, "/api/v1/share/links/lnk_1/regenerate").send().await;
+    response.assert_header("cache-control", "no-store");
+    let (status, body) = json(response).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["id"], "lnk_1");
     assert_eq!(body["status"], "active");

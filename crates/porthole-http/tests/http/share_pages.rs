@@ -1,9 +1,11 @@
 //! The pages share-link recipients see: opening `/t/{token}`, proving an
 //! address with an e-mailed code, and the shipment page the link shows.
 
+use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 
 use chrono::Duration;
+use poem::Body;
 use poem::http::StatusCode;
 use poem::test::TestResponse;
 use porthole_app::ports::{LinkAccess, LinkSession, Mail, StoredShareLink, VerificationCode};
@@ -129,6 +131,11 @@ async fn every_link_that_does_not_work_gets_the_same_page() {
         format!("/t/{OPEN_TOKEN}/more"),
         "/t/%FF%FE".to_owned(),
         "/share/%FF%FE".to_owned(),
+        // Refused before any handler, as they hold a control character.
+        "/t/%00".to_owned(),
+        format!("/t/{OPEN_TOKEN}%0A/code"),
+        format!("/t/{OPEN_TOKEN}?utm=%1B"),
+        "/share/lnk_open%00".to_owned(),
         "/share/lnk_open".to_owned(),
     ];
     let mut pages = Vec::new();
@@ -388,6 +395,36 @@ async fn too_many_codes_ask_politely_to_wait() {
     assert!(page.contains("Please wait 1 minute and try again."), "{page}");
 }
 
+#[tokio::test]
+async fn an_oversized_form_is_refused_before_it_is_read() {
+    // No storage expectation: nothing may look the link up.
+    let client = Mocks::new().serve();
+    let form = format!("csrf_token=x&email={}", "a".repeat(70 * 1024));
+    let declared = client
+        .0
+        .post(format!("/t/{VERIFIED_TOKEN}"))
+        .content_type("application/x-www-form-urlencoded")
+        .header("content-length", form.len())
+        .body(form.clone())
+        .send()
+        .await;
+    let chunked = client
+        .0
+        .post(format!("/t/{VERIFIED_TOKEN}"))
+        .content_type("application/x-www-form-urlencoded")
+        .body(Body::from_async_read(Cursor::new(form.into_bytes())))
+        .send()
+        .await;
+    for response in [declared, chunked] {
+        response.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+        response.assert_content_type("text/html; charset=utf-8");
+        assert_token_page(&response);
+        let page = body(response).await;
+        assert!(page.contains("More was sent than this page accepts."), "{page}");
+        assert!(!links_into_the_portal(&page), "no way into the portal: {page}");
+    }
+}
+
 // ---- The shipment page ------------------------------------------------------------------
 
 fn session_on_open_link(digest: &SecretDigest) -> LinkSession {
@@ -476,6 +513,46 @@ async fn the_shipment_page_shows_what_the_link_shares_escaped_and_nothing_else()
         assert!(!page.contains(leaked), "{leaked} must not be on the page: {page}");
     }
     assert!(!links_into_the_portal(&page), "{page}");
+}
+
+#[tokio::test]
+async fn the_access_log_records_the_client_a_trusted_proxy_names() {
+    let mut mocks = viewing();
+    mocks
+        .share_links
+        .expect_record_link_access()
+        .withf(|_, entry| entry.client_address.as_deref() == Some("198.51.100.1"))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let client = mocks.serve_from("[::ffff:10.0.0.7]:40000", &["10.0.0.0/8"], AppSettings::default());
+    let response = client
+        .0
+        .get("/share/lnk_open")
+        .header("cookie", format!("porthole_link={VIEWER_SESSION}"))
+        .header("x-forwarded-for", "1.2.3.4, 198.51.100.1")
+        .send()
+        .await;
+    response.assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn the_access_log_records_an_untrusted_peer_whatever_it_claims() {
+    let mut mocks = viewing();
+    mocks
+        .share_links
+        .expect_record_link_access()
+        .withf(|_, entry| entry.client_address.as_deref() == Some("203.0.113.9"))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let client = mocks.serve_from("203.0.113.9:40000", &["10.0.0.0/8"], AppSettings::default());
+    let response = client
+        .0
+        .get("/share/lnk_open")
+        .header("cookie", format!("porthole_link={VIEWER_SESSION}"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .send()
+        .await;
+    response.assert_status_is_ok();
 }
 
 #[tokio::test]

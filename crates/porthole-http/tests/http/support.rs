@@ -1,11 +1,15 @@
 //! A `Porthole` on mocked ports, served through the real routes.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
+use poem::http::uri::Scheme;
 use poem::test::{TestClient, TestRequestBuilder, TestResponse};
+use poem::web::{LocalAddr, RemoteAddr};
+use poem::{Addr, EndpointExt, Request, RequestParts};
 use porthole_app::ports::{
     ApiKey, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
     MockMasterRepository, MockOrganizationRepository, MockShareLinkRepository, MockShipmentRepository,
@@ -14,7 +18,7 @@ use porthole_app::ports::{
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, Porthole, Ports};
 use porthole_domain::StaffRole;
-use porthole_http::{HttpSettings, routes};
+use porthole_http::{HttpSettings, TrustedProxies, routes};
 use serde_json::Value;
 
 /// An operator's API key: may manage shipments, not tracking users.
@@ -78,6 +82,19 @@ impl Mocks {
     }
 
     pub fn serve_with(self, settings: AppSettings) -> Client {
+        Client(TestClient::new(self.site(settings, TrustedProxies::default())))
+    }
+
+    /// The site as reached through a connection from `peer`, believing the
+    /// `X-Forwarded-For` of the proxies in `trusted`.
+    pub fn serve_from(self, peer: &str, trusted: &[&str], settings: AppSettings) -> Client {
+        let peer: SocketAddr = peer.parse().expect("a socket address");
+        let trusted = TrustedProxies::parse(trusted).expect("valid proxies");
+        let site = self.site(settings, trusted);
+        Client(TestClient::new(site.before(move |request| async move { Ok(arriving_from(peer, request)) }).boxed()))
+    }
+
+    fn site(self, settings: AppSettings, trusted_proxies: TrustedProxies) -> BoxEndpoint<'static> {
         let ports = Ports {
             organizations: Arc::new(self.organizations),
             masters: Arc::new(self.masters),
@@ -92,8 +109,23 @@ impl Mocks {
             ids: Arc::new(self.ids),
         };
         let app = Porthole::with_settings(ports, settings);
-        Client(TestClient::new(routes(app, HttpSettings { public_url: format!("{PUBLIC_URL}/") })))
+        routes(app, HttpSettings { public_url: format!("{PUBLIC_URL}/"), trusted_proxies })
     }
+}
+
+/// `request` as a listener hands it over from a connection with `peer`;
+/// the test client's requests come from no address at all.
+fn arriving_from(peer: SocketAddr, request: Request) -> Request {
+    let (parts, body) = request.into_parts();
+    let mut http = poem::http::Request::new(());
+    *http.method_mut() = parts.method;
+    *http.uri_mut() = parts.uri;
+    *http.version_mut() = parts.version;
+    *http.headers_mut() = parts.headers;
+    *http.extensions_mut() = parts.extensions;
+    let (http, ()) = http.into_parts();
+    let parts = RequestParts::from((http, LocalAddr::default(), RemoteAddr(Addr::from(peer)), Scheme::HTTP));
+    Request::from_parts(parts, body)
 }
 
 pub struct Client(pub TestClient<BoxEndpoint<'static>>);
