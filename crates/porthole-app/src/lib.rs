@@ -10,6 +10,7 @@ mod audit;
 pub mod error;
 pub mod input;
 mod mails;
+mod notifications;
 pub mod passwords;
 mod portal;
 pub mod ports;

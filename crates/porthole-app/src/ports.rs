@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
-    CodeState, Email, Master, MasterId, Organization, OrganizationId, ShareLink, ShareLinkId, Shipment, ShipmentId,
-    ShipmentReference, StaffRole, Status, TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerScope,
+    CodeState, Email, Master, MasterId, NotificationCategory, Organization, OrganizationId, ShareLink, ShareLinkId,
+    Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingEvent, TrackingUser, TrackingUserId, UserId,
+    ViewerScope,
 };
 
 use crate::secret::SecretDigest;
@@ -238,6 +239,17 @@ pub struct PortalSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An unsubscribe token as stored: its digest, never its text. It has no
+/// expiry and may be used any number of times: it can only switch one kind
+/// of mail off, and old mails must keep a working link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeToken {
+    pub digest: SecretDigest,
+    pub tracking_user_id: TrackingUserId,
+    pub category: NotificationCategory,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Passwords, one-time tokens and sessions of tracking users.
 ///
 /// A token or session is *live* at `now` when it exists, is unused, and
@@ -291,6 +303,15 @@ pub trait CredentialRepository: Send + Sync {
 
     /// Ends the session; ending one that does not exist is not an error.
     async fn delete_session(&self, digest: &SecretDigest) -> RepoResult<()>;
+
+    /// Stores an unsubscribe token; earlier tokens of the same user and
+    /// category stay valid, so every mail sent keeps a working link. The
+    /// token goes when its user does.
+    /// MUST return `NotFound` if no user has this id.
+    async fn insert_unsubscribe_token(&self, token: &UnsubscribeToken) -> RepoResult<()>;
+
+    /// The unsubscribe token with this digest.
+    async fn unsubscribe_token(&self, digest: &SecretDigest) -> RepoResult<Option<UnsubscribeToken>>;
 }
 
 /// One e-mail, ready to send.

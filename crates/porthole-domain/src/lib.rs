@@ -20,8 +20,8 @@ pub use event::{Classifier, EventCode, EventType, TrackingEvent};
 pub use ids::{EventRowId, MasterId, OrganizationId, ShareLinkId, ShipmentId, TrackingUserId};
 pub use milestone::{Audience, EtaChange, MilestoneState, MilestoneStep, MilestoneTemplate, Progress};
 pub use party::{
-    DisplaySettings, NotificationPreferences, Organization, PeriodicReport, ReportFrequency, TrackingRole,
-    TrackingUser, UserState, names_look_alike,
+    DisplaySettings, NotificationCategory, NotificationPreferences, Organization, PeriodicReport, ReportFrequency,
+    TrackingRole, TrackingUser, UserState, names_look_alike,
 };
 pub use projection::{
     LinkShipmentView, PortalListItem, PortalShipmentView, ShareSections, ShipmentRecord, ShipmentSummary,

@@ -99,6 +99,45 @@ pub struct NotificationPreferences {
     pub periodic_report: Option<PeriodicReport>,
 }
 
+/// One kind of mail a user can opt out of on its own, as an unsubscribe
+/// link names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationCategory {
+    JourneyUpdated,
+    EtaChanged,
+    DocumentStatus,
+    PeriodicReport,
+}
+
+impl NotificationCategory {
+    pub const ALL: [Self; 4] = [Self::JourneyUpdated, Self::EtaChanged, Self::DocumentStatus, Self::PeriodicReport];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::JourneyUpdated => "journey_updated",
+            Self::EtaChanged => "eta_changed",
+            Self::DocumentStatus => "document_status",
+            Self::PeriodicReport => "periodic_report",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|category| category.as_str() == raw)
+    }
+}
+
+impl NotificationPreferences {
+    /// Stops exactly this kind of mail and leaves every other switch alone.
+    pub fn turn_off(&mut self, category: NotificationCategory) {
+        match category {
+            NotificationCategory::JourneyUpdated => self.journey_updated = false,
+            NotificationCategory::EtaChanged => self.eta_changed = false,
+            NotificationCategory::DocumentStatus => self.document_status = false,
+            NotificationCategory::PeriodicReport => self.periodic_report = None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodicReport {
     pub frequency: ReportFrequency,
@@ -183,7 +222,33 @@ fn name_key(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::names_look_alike;
+    use super::*;
+
+    #[test]
+    fn turning_a_category_off_leaves_the_others_alone() {
+        let all_on = NotificationPreferences {
+            journey_updated: true,
+            eta_changed: true,
+            document_status: true,
+            periodic_report: Some(PeriodicReport { frequency: ReportFrequency::Weekly, columns: vec!["eta".into()] }),
+        };
+        for category in NotificationCategory::ALL {
+            let mut preferences = all_on.clone();
+            preferences.turn_off(category);
+            let expected = NotificationPreferences {
+                journey_updated: category != NotificationCategory::JourneyUpdated,
+                eta_changed: category != NotificationCategory::EtaChanged,
+                document_status: category != NotificationCategory::DocumentStatus,
+                periodic_report: all_on
+                    .periodic_report
+                    .clone()
+                    .filter(|_| category != NotificationCategory::PeriodicReport),
+            };
+            assert_eq!(preferences, expected, "{category:?}");
+            assert_eq!(NotificationCategory::parse(category.as_str()), Some(category));
+        }
+        assert_eq!(NotificationCategory::parse("everything"), None);
+    }
 
     #[test]
     fn near_duplicate_company_names_look_alike() {

@@ -39,10 +39,13 @@ use crate::session_cookie::SessionCookies;
 enum Tag {
     /// Signing in and out, sign-in links, choosing a password.
     #[oai(rename = "Portal session")]
-    PortalSession,
+    Session,
     /// The shipments the signed-in user may see.
     #[oai(rename = "Portal shipments")]
-    PortalShipments,
+    Shipments,
+    /// The signed-in user's own profile and notification preferences.
+    #[oai(rename = "Portal account")]
+    Account,
 }
 
 /// The session cookie set by `POST /api/portal/v1/session`.
@@ -116,6 +119,20 @@ enum ShipmentResponse {
     Found(Json<dto::PortalShipment>),
 }
 
+#[derive(Debug, ApiResponse)]
+enum MeResponse {
+    /// The signed-in user's profile.
+    #[oai(status = 200)]
+    Found(Json<dto::Me>),
+}
+
+#[derive(Debug, ApiResponse)]
+enum NotificationsResponse {
+    /// Every notification preference, as now stored.
+    #[oai(status = 200)]
+    Updated(Json<dto::Notifications>),
+}
+
 /// The operations of `/api/portal/v1`.
 #[derive(Debug, Clone)]
 pub(crate) struct PortalApi {
@@ -139,7 +156,7 @@ impl PortalApi {
     #[oai(
         path = "/session",
         method = "post",
-        tag = "Tag::PortalSession",
+        tag = "Tag::Session",
         operation_id = "portal_sign_in",
         transform = "portal_errors"
     )]
@@ -172,7 +189,7 @@ impl PortalApi {
     #[oai(
         path = "/session",
         method = "delete",
-        tag = "Tag::PortalSession",
+        tag = "Tag::Session",
         operation_id = "portal_sign_out",
         transform = "portal_errors"
     )]
@@ -192,7 +209,7 @@ impl PortalApi {
     #[oai(
         path = "/login-link",
         method = "post",
-        tag = "Tag::PortalSession",
+        tag = "Tag::Session",
         operation_id = "portal_request_login_link",
         transform = "portal_errors"
     )]
@@ -212,7 +229,7 @@ impl PortalApi {
     #[oai(
         path = "/password",
         method = "post",
-        tag = "Tag::PortalSession",
+        tag = "Tag::Session",
         operation_id = "portal_set_password",
         transform = "portal_errors"
     )]
@@ -234,7 +251,7 @@ impl PortalApi {
     #[oai(
         path = "/shipments",
         method = "get",
-        tag = "Tag::PortalShipments",
+        tag = "Tag::Shipments",
         operation_id = "portal_list_shipments",
         transform = "portal_errors"
     )]
@@ -263,7 +280,7 @@ impl PortalApi {
     #[oai(
         path = "/shipments/:id",
         method = "get",
-        tag = "Tag::PortalShipments",
+        tag = "Tag::Shipments",
         operation_id = "portal_get_shipment",
         transform = "portal_errors"
     )]
@@ -275,6 +292,38 @@ impl PortalApi {
     ) -> Result<ShipmentResponse, Failure<{ PORTAL_CALL | NOT_FOUND }>> {
         let view = self.app.portal_shipment(&session.0, &ShipmentId::new(id.0)).await?;
         Ok(ShipmentResponse::Found(Json(view.into())))
+    }
+
+    /// Read my profile
+    #[oai(
+        path = "/me",
+        method = "get",
+        tag = "Tag::Account",
+        operation_id = "portal_get_me",
+        transform = "portal_errors"
+    )]
+    async fn me(&self, session: PortalSession) -> Result<MeResponse, Failure<PORTAL_CALL>> {
+        Ok(MeResponse::Found(Json(session.0.user.into())))
+    }
+
+    /// Change my notification preferences
+    ///
+    /// Switches left out keep their value; `periodic_report: null` stops
+    /// the periodic report.
+    #[oai(
+        path = "/me/notifications",
+        method = "patch",
+        tag = "Tag::Account",
+        operation_id = "portal_update_notifications",
+        transform = "portal_errors"
+    )]
+    async fn update_notifications(
+        &self,
+        session: PortalSession,
+        body: JsonBody<dto::NotificationChoices>,
+    ) -> Result<NotificationsResponse, Failure<{ PORTAL_CALL | BAD_REQUEST | INVALID }>> {
+        let preferences = self.app.update_own_notifications(&session.0, body.0.into()).await?;
+        Ok(NotificationsResponse::Updated(Json(preferences.into())))
     }
 }
 

@@ -10,10 +10,11 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use porthole_app::ports::{
-    ApiKey, LinkAccess, LinkAccessEntry, LinkSession, LoginToken, PortalSession, StoredShareLink, VerificationCode,
+    ApiKey, LinkAccess, LinkAccessEntry, LinkSession, LoginToken, PortalSession, StoredShareLink, UnsubscribeToken,
+    VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
-use porthole_domain::party::{PeriodicReport, ReportFrequency};
+use porthole_domain::party::{NotificationCategory, PeriodicReport, ReportFrequency};
 use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
     Cargo, Charge, ChargeSide, Classifier, CodeState, Container, ContainerNumber, DisplaySettings, Document, Email,
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::entity::{
     api_key, link_access_entry, link_session, link_verification_code, login_token, master, organization,
     portal_session, share_link, share_link_recipient, shipment, shipment_container, tracking_event, tracking_user,
+    unsubscribe_token,
 };
 use crate::error::Corrupt;
 
@@ -619,6 +621,26 @@ pub(crate) fn portal_session_of(row: portal_session::Model) -> Decoded<PortalSes
     Ok(PortalSession {
         created_at: utc_time("portal_sessions.created_at", &row.created_at)?,
         expires_at: utc_time("portal_sessions.expires_at", &row.expires_at)?,
+        digest: SecretDigest::from_stored(row.digest),
+        tracking_user_id: TrackingUserId::new(row.tracking_user_id),
+    })
+}
+
+pub(crate) fn unsubscribe_token_row(token: &UnsubscribeToken) -> unsubscribe_token::Model {
+    unsubscribe_token::Model {
+        digest: token.digest.as_str().to_owned(),
+        tracking_user_id: token.tracking_user_id.as_str().to_owned(),
+        category: token.category.as_str().to_owned(),
+        created_at: utc_text(&token.created_at),
+    }
+}
+
+pub(crate) fn unsubscribe_token_of(row: unsubscribe_token::Model) -> Decoded<UnsubscribeToken> {
+    Ok(UnsubscribeToken {
+        category: NotificationCategory::parse(&row.category).ok_or_else(|| {
+            Corrupt::new("unsubscribe_tokens.category", format!("unknown category '{}'", row.category))
+        })?,
+        created_at: utc_time("unsubscribe_tokens.created_at", &row.created_at)?,
         digest: SecretDigest::from_stored(row.digest),
         tracking_user_id: TrackingUserId::new(row.tracking_user_id),
     })

@@ -17,15 +17,15 @@ use porthole_app::ports::{
     ApiKey, ApiKeyRepository, AppendOutcome, Clock, CredentialRepository, HealthCheck, LinkAccess, LinkAccessEntry,
     LinkSession, LoginToken, MasterRepository, OrganizationRepository, PortalSession, RandomIds, RepoError,
     ShareLinkRepository, ShipmentQuery, ShipmentRepository, StoredShareLink, SystemClock, TokenPurpose,
-    TrackingUserRepository, Upserted, VerificationCode,
+    TrackingUserRepository, UnsubscribeToken, Upserted, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppError, LinkEntry, Porthole, ShareLinkOptions};
 use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
-    Classifier, CodeState, Email, EventCode, OrganizationId, ShareLink, ShareLinkId, ShareRecipient, ShareSections,
-    ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole, TrackingUserId, ViewerScope,
-    scope_of, visible_to,
+    Classifier, CodeState, Email, EventCode, NotificationCategory, OrganizationId, ShareLink, ShareLinkId,
+    ShareRecipient, ShareSections, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole,
+    TrackingUserId, ViewerScope, scope_of, visible_to,
 };
 use porthole_store::entity::link_session as link_session_rows;
 use porthole_store::entity::link_verification_code as link_verification_code_rows;
@@ -104,6 +104,7 @@ contract! {
     delivered_at_is_when_viewers_first_saw_the_shipment_done,
     existing_shipment_ids_name_only_existing_shipments,
     the_share_link_use_cases_run_on_the_store,
+    unsubscribe_tokens_are_found_by_digest_and_go_with_their_user,
 }
 
 /// Runs `additional_addresses_written_before_the_lookup_are_found`, which
@@ -924,6 +925,44 @@ async fn sessions_live_until_they_expire(store: Store) {
         portal_session(&SecretDigest::of("ps_orphan"), "tu_nobody", "2025-05-01T08:00:00Z", Duration::hours(1));
     assert_eq!(store.insert_session(&orphan).await, Err(RepoError::NotFound));
     assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Active));
+}
+
+async fn unsubscribe_tokens_are_found_by_digest_and_go_with_their_user(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let token = |secret: &str, category| UnsubscribeToken {
+        digest: SecretDigest::of(secret),
+        tracking_user_id: user.id.clone(),
+        category,
+        created_at: utc("2025-05-01T08:00:00Z"),
+    };
+    let tokens = [
+        token("pu_first", NotificationCategory::EtaChanged),
+        token("pu_second", NotificationCategory::EtaChanged),
+        token("pu_report", NotificationCategory::PeriodicReport),
+    ];
+    for stored in &tokens {
+        store.insert_unsubscribe_token(stored).await.expect("insert");
+    }
+    // An older mail's link keeps working after newer ones were minted.
+    for stored in &tokens {
+        assert_eq!(store.unsubscribe_token(&stored.digest).await, Ok(Some(stored.clone())));
+    }
+    assert_eq!(store.unsubscribe_token(&SecretDigest::of("pu_unknown")).await, Ok(None));
+
+    let orphan = UnsubscribeToken {
+        tracking_user_id: TrackingUserId::new("tu_nobody"),
+        ..token("pu_orphan", NotificationCategory::JourneyUpdated)
+    };
+    assert_eq!(store.insert_unsubscribe_token(&orphan).await, Err(RepoError::NotFound));
+    assert_eq!(store.unsubscribe_token(&orphan.digest).await, Ok(None));
+
+    porthole_store::entity::tracking_user::Entity::delete_by_id(user.id.as_str())
+        .exec(store.connection())
+        .await
+        .expect("delete user");
+    for stored in &tokens {
+        assert_eq!(store.unsubscribe_token(&stored.digest).await, Ok(None), "deleted with the user");
+    }
 }
 
 async fn session_rows(store: &Store) -> u64 {

@@ -262,3 +262,37 @@ impl From<domain::PortalShipmentView> for PortalShipment {
         }
     }
 }
+
+/// The signed-in user's own profile: what the portal shows them about
+/// their account, with nothing internal (no organizations, state or ids
+/// other than their login).
+#[derive(Debug, Object)]
+pub(crate) struct Me {
+    /// The login name.
+    pub user_id: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    /// The primary address: sign-in links and notifications go here.
+    pub email: String,
+    /// Notifications go to these too.
+    pub additional_emails: Vec<String>,
+    /// `customer`, `shipper`, `consignee` or `overseas_agent`.
+    pub role: String,
+    pub notifications: super::Notifications,
+    pub display: super::Display,
+}
+
+impl From<domain::TrackingUser> for Me {
+    fn from(user: domain::TrackingUser) -> Self {
+        Self {
+            user_id: user.user_id.to_string(),
+            first_name: user.first_name,
+            last_name: user.last_name,
+            email: user.email.to_string(),
+            additional_emails: user.additional_emails.iter().map(ToString::to_string).collect(),
+            role: user.role.as_str().to_owned(),
+            notifications: user.notifications.into(),
+            display: user.display.into(),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The web pages for people: the portal under `/portal` — signing in
 //! (with a password, a one-time e-mail link, or a password-setup link) and
-//! the signed-in tracking user's shipment list and shipment pages — and the
+//! the signed-in tracking user's shipment list, shipment pages and e-mail
+//! choices, and unsubscribe links — and the
 //! pages a share link leads to, under `/t/` and `/share/` (`share`).
 //!
 //! Pages are askama templates (`templates/pages/`), compiled in and
@@ -13,6 +14,7 @@
 
 mod assets;
 mod format;
+mod notifications;
 mod parts;
 mod share;
 mod shipments;
@@ -53,6 +55,8 @@ pub(crate) fn routes(app: Porthole, settings: &HttpSettings) -> Route {
         .at("/logout", post(sign_in::logout))
         .at("/shipments", get(shipments::list))
         .at("/shipments/:id", get(shipments::detail))
+        .at("/notifications", get(notifications::preferences_page).post(notifications::save_preferences))
+        .at("/unsubscribe", get(notifications::unsubscribe_page).post(notifications::unsubscribe))
         .with(csrf_protection(settings))
         .data(portal);
     // The stylesheet sits outside the CSRF layer: it needs no token, and a
@@ -127,6 +131,8 @@ pub(crate) struct Frame {
     csrf_token: String,
     /// Marks the "Shipments" link as the current page.
     on_shipment_list: bool,
+    /// Marks the "Notifications" link as the current page.
+    on_notifications: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +151,7 @@ impl Frame {
             account: None,
             csrf_token: csrf.0.clone(),
             on_shipment_list: false,
+            on_notifications: false,
         }
     }
 
@@ -168,6 +175,7 @@ impl Frame {
             account: None,
             csrf_token: String::new(),
             on_shipment_list: false,
+            on_notifications: false,
         }
     }
 
@@ -179,6 +187,10 @@ impl Frame {
 
     fn on_shipment_list(self) -> Self {
         Self { on_shipment_list: true, ..self }
+    }
+
+    fn on_notifications(self) -> Self {
+        Self { on_notifications: true, ..self }
     }
 }
 

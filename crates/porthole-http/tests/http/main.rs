@@ -2,6 +2,7 @@
 //! site is linked once.
 
 mod fixtures;
+mod notifications;
 mod openapi;
 mod pages;
 mod portal;

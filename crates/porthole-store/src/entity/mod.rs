@@ -19,3 +19,4 @@ pub mod tracking_user;
 pub mod tracking_user_additional_email;
 pub mod tracking_user_agent_customer;
 pub mod tracking_user_organization;
+pub mod unsubscribe_token;

@@ -6,7 +6,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use porthole_app::ports::{CredentialRepository, LoginToken, PortalSession, RepoError, RepoResult, TokenPurpose};
+use porthole_app::ports::{
+    CredentialRepository, LoginToken, PortalSession, RepoError, RepoResult, TokenPurpose, UnsubscribeToken,
+};
 use porthole_app::secret::SecretDigest;
 use porthole_domain::{TrackingUserId, UserState};
 use sea_orm::ActiveValue::Set;
@@ -15,8 +17,10 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveMo
 
 use super::finish;
 use crate::Store;
-use crate::codec::{login_token_row, portal_session_of, portal_session_row, utc_text};
-use crate::entity::{login_token, portal_session, tracking_user};
+use crate::codec::{
+    login_token_row, portal_session_of, portal_session_row, unsubscribe_token_of, unsubscribe_token_row, utc_text,
+};
+use crate::entity::{login_token, portal_session, tracking_user, unsubscribe_token};
 use crate::error::{unavailable, write_error};
 
 #[async_trait]
@@ -163,6 +167,19 @@ impl CredentialRepository for Store {
             .await
             .map(drop)
             .map_err(unavailable)
+    }
+
+    async fn insert_unsubscribe_token(&self, token: &UnsubscribeToken) -> RepoResult<()> {
+        unsubscribe_token::Entity::insert(unsubscribe_token_row(token).into_active_model())
+            .exec_without_returning(&self.db)
+            .await
+            .map(drop)
+            .map_err(|e| write_error(e, &[]))
+    }
+
+    async fn unsubscribe_token(&self, digest: &SecretDigest) -> RepoResult<Option<UnsubscribeToken>> {
+        let row = unsubscribe_token::Entity::find_by_id(digest.as_str()).one(&self.db).await.map_err(unavailable)?;
+        Ok(row.map(unsubscribe_token_of).transpose()?)
     }
 }
 

@@ -1,0 +1,81 @@
+//! Tracking users' own notification preferences, and the unsubscribe links
+//! that notification mails carry.
+
+use porthole_domain::{NotificationCategory, NotificationPreferences, TrackingUserId};
+
+use crate::accounts::PortalViewer;
+use crate::error::{AppError, FieldError};
+use crate::input::NotificationsInput;
+use crate::ports::UnsubscribeToken;
+use crate::secret::{Secret, SecretDigest};
+use crate::service::Porthole;
+
+/// The prefix the shared parser gives its fields, written for the staff
+/// API, where the switches sit under `notifications`.
+const STAFF_FIELD_PREFIX: &str = "notifications.";
+
+impl Porthole {
+    /// The signed-in user changes their own switches; those left out keep
+    /// their value. Returns every preference as stored.
+    pub async fn update_own_notifications(
+        &self,
+        viewer: &PortalViewer,
+        input: NotificationsInput,
+    ) -> Result<NotificationPreferences, AppError> {
+        let mut user = viewer.user.clone();
+        input.apply(&mut user.notifications).map_err(own_field)?;
+        self.ports.tracking_users.update_tracking_user(&user).await?;
+        tracing::info!(tracking_user = %user.id, "notification preferences changed by the user");
+        Ok(user.notifications)
+    }
+
+    /// Mints a link that switches `category` off for this user without
+    /// signing in, for a notification mail to carry.
+    pub async fn unsubscribe_link(
+        &self,
+        user: &TrackingUserId,
+        category: NotificationCategory,
+    ) -> Result<String, AppError> {
+        let secret = Secret::generate("pu_").map_err(|e| AppError::Unavailable(format!("random source: {e}")))?;
+        let token = UnsubscribeToken {
+            digest: secret.digest(),
+            tracking_user_id: user.clone(),
+            category,
+            created_at: self.ports.clock.now(),
+        };
+        self.ports.credentials.insert_unsubscribe_token(&token).await?;
+        Ok(format!("{}/portal/unsubscribe?token={}", self.settings.public_url, secret.expose()))
+    }
+
+    /// Which kind of mail an unsubscribe link stops; looking changes
+    /// nothing, so mail scanners that open links unsubscribe no one.
+    /// `NotFound` for a token that was never issued.
+    pub async fn unsubscribe_category(&self, token: &str) -> Result<NotificationCategory, AppError> {
+        let stored =
+            self.ports.credentials.unsubscribe_token(&SecretDigest::of(token)).await?.ok_or(AppError::NotFound)?;
+        Ok(stored.category)
+    }
+
+    /// Switches off exactly the kind of mail the link names (a periodic
+    /// report is dropped) and nothing else. Using a link twice is harmless.
+    /// `NotFound` for a token that was never issued, or whose user is gone.
+    pub async fn unsubscribe(&self, token: &str) -> Result<NotificationCategory, AppError> {
+        let stored =
+            self.ports.credentials.unsubscribe_token(&SecretDigest::of(token)).await?.ok_or(AppError::NotFound)?;
+        let mut user =
+            self.ports.tracking_users.tracking_user(&stored.tracking_user_id).await?.ok_or(AppError::NotFound)?;
+        user.notifications.turn_off(stored.category);
+        self.ports.tracking_users.update_tracking_user(&user).await?;
+        tracing::info!(tracking_user = %user.id, category = stored.category.as_str(), "unsubscribed through a mail link");
+        Ok(stored.category)
+    }
+}
+
+/// Names a refused field as the portal's body has it, where the switches
+/// are the whole body: `periodic_report.frequency`.
+fn own_field(error: FieldError) -> FieldError {
+    match error.field.strip_prefix(STAFF_FIELD_PREFIX) {
+        Some(own) => FieldError::new(own, error.message),
+        None => error,
+    }
+}
