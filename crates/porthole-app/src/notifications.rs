@@ -22,11 +22,11 @@ impl Porthole {
         viewer: &PortalViewer,
         input: NotificationsInput,
     ) -> Result<NotificationPreferences, AppError> {
-        let mut user = viewer.user.clone();
-        input.apply(&mut user.notifications).map_err(own_field)?;
-        self.ports.tracking_users.update_tracking_user(&user).await?;
-        tracing::info!(tracking_user = %user.id, "notification preferences changed by the user");
-        Ok(user.notifications)
+        let mut preferences = viewer.user.notifications.clone();
+        input.apply(&mut preferences).map_err(own_field)?;
+        self.ports.tracking_users.update_notifications(&viewer.user.id, &preferences).await?;
+        tracing::info!(tracking_user = %viewer.user.id, "notification preferences changed by the user");
+        Ok(preferences)
     }
 
     /// Mints a link that switches `category` off for this user without
@@ -65,7 +65,7 @@ impl Porthole {
         let mut user =
             self.ports.tracking_users.tracking_user(&stored.tracking_user_id).await?.ok_or(AppError::NotFound)?;
         user.notifications.turn_off(stored.category);
-        self.ports.tracking_users.update_tracking_user(&user).await?;
+        self.ports.tracking_users.update_notifications(&user.id, &user.notifications).await?;
         tracing::info!(tracking_user = %user.id, category = stored.category.as_str(), "unsubscribed through a mail link");
         Ok(stored.category)
     }

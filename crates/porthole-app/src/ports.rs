@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
-    CodeState, Email, Master, MasterId, NotificationCategory, Organization, OrganizationId, ShareLink, ShareLinkId,
-    Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingEvent, TrackingUser, TrackingUserId, UserId,
-    ViewerScope,
+    CodeState, Email, Master, MasterId, NotificationCategory, NotificationPreferences, Organization, OrganizationId,
+    ShareLink, ShareLinkId, Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingEvent, TrackingUser,
+    TrackingUserId, UserId, ViewerScope,
 };
 
 use crate::secret::SecretDigest;
@@ -173,6 +173,11 @@ pub trait TrackingUserRepository: Send + Sync {
     /// disabled meanwhile). MUST return `NotFound` if no user has this id and
     /// `Duplicate { field: "user_id" }` if the new login is taken.
     async fn update_tracking_user(&self, user: &TrackingUser) -> RepoResult<()>;
+
+    /// Replaces the user's notification preferences and nothing else, so a
+    /// user's own change can never undo a concurrent staff edit of their
+    /// organizations. MUST return `NotFound` if no user has this id.
+    async fn update_notifications(&self, id: &TrackingUserId, preferences: &NotificationPreferences) -> RepoResult<()>;
 
     /// Marks the user disabled and ends all their sessions, atomically.
     /// MUST return `NotFound` if no user has this id.

@@ -465,17 +465,22 @@ fn frequency_of(text: &str) -> Option<ReportFrequency> {
     }
 }
 
-pub(crate) fn tracking_user_row(user: &TrackingUser, created_at: &str) -> tracking_user::Model {
-    let additional: Vec<&str> = user.additional_emails.iter().map(Email::as_str).collect();
+/// The stored form of a user's notification preferences.
+pub(crate) fn notifications_text(preferences: &NotificationPreferences) -> String {
     let notifications = NotificationsJson {
-        journey_updated: user.notifications.journey_updated,
-        eta_changed: user.notifications.eta_changed,
-        document_status: user.notifications.document_status,
-        periodic_report: user.notifications.periodic_report.as_ref().map(|r| PeriodicReportJson {
+        journey_updated: preferences.journey_updated,
+        eta_changed: preferences.eta_changed,
+        document_status: preferences.document_status,
+        periodic_report: preferences.periodic_report.as_ref().map(|r| PeriodicReportJson {
             frequency: frequency_text(r.frequency).to_owned(),
             columns: r.columns.clone(),
         }),
     };
+    to_json(&notifications)
+}
+
+pub(crate) fn tracking_user_row(user: &TrackingUser, created_at: &str) -> tracking_user::Model {
+    let additional: Vec<&str> = user.additional_emails.iter().map(Email::as_str).collect();
     let display = DisplayJson {
         doc_center: user.display.doc_center,
         shipper_info: user.display.shipper_info,
@@ -489,7 +494,7 @@ pub(crate) fn tracking_user_row(user: &TrackingUser, created_at: &str) -> tracki
         email: user.email.as_str().to_owned(),
         additional_emails: to_json(&additional),
         role: user.role.as_str().to_owned(),
-        notifications: to_json(&notifications),
+        notifications: notifications_text(&user.notifications),
         display: to_json(&display),
         state: user.state.as_str().to_owned(),
         password_hash: None,

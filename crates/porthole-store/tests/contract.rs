@@ -84,6 +84,7 @@ contract! {
     set_password_activates_and_ends_sessions,
     a_password_kills_pending_setup_links,
     a_new_primary_email_kills_links_and_sessions,
+    update_notifications_changes_the_preferences_only,
     enabling_a_user_restores_the_state_their_password_allows,
     login_tokens_are_single_use_and_expire,
     a_new_setup_token_kills_the_old_one,
@@ -1068,6 +1069,24 @@ async fn a_new_primary_email_kills_links_and_sessions(store: Store) {
     store.update_tracking_user(&readdressed).await.expect("update the address");
     assert_eq!(store.session(&session, later).await, Ok(None));
     assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(None));
+}
+
+async fn update_notifications_changes_the_preferences_only(store: Store) {
+    let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
+    let preferences = porthole_domain::NotificationPreferences {
+        journey_updated: true,
+        eta_changed: false,
+        document_status: true,
+        periodic_report: Some(porthole_domain::PeriodicReport {
+            frequency: porthole_domain::ReportFrequency::Weekly,
+            columns: vec!["reference".into(), "eta".into()],
+        }),
+    };
+    store.update_notifications(&user.id, &preferences).await.expect("update");
+    let stored = store.tracking_user(&user.id).await.expect("read").expect("present");
+    assert_eq!(stored, porthole_domain::TrackingUser { notifications: preferences.clone(), ..user });
+    let ghost = TrackingUserId::new("tu_ghost");
+    assert_eq!(store.update_notifications(&ghost, &preferences).await, Err(RepoError::NotFound));
 }
 
 async fn enabling_a_user_restores_the_state_their_password_allows(store: Store) {

@@ -36,7 +36,7 @@ fn lan() -> TrackingUser {
     }
 }
 
-type Written = Arc<Mutex<Vec<TrackingUser>>>;
+type Written = Arc<Mutex<Vec<NotificationPreferences>>>;
 
 /// Mocks on which `SESSION` is Lan's live session, and every stored user is
 /// kept in the returned list.
@@ -54,15 +54,15 @@ fn signed_in() -> (Mocks, Written) {
     mocks.organizations.expect_organizations().returning(|_| Ok(vec![organization("org_cust")]));
     let written = Written::default();
     let store = written.clone();
-    mocks.tracking_users.expect_update_tracking_user().returning(move |user| {
-        store.lock().expect("lock").push(user.clone());
+    mocks.tracking_users.expect_update_notifications().returning(move |_, preferences| {
+        store.lock().expect("lock").push(preferences.clone());
         Ok(())
     });
     (mocks, written)
 }
 
 fn stored(written: &Written) -> Vec<NotificationPreferences> {
-    written.lock().expect("lock").iter().map(|user| user.notifications.clone()).collect()
+    written.lock().expect("lock").clone()
 }
 
 // ---- The portal API -------------------------------------------------------------
@@ -137,7 +137,7 @@ async fn a_bad_patch_names_its_field_and_writes_nothing() {
     let (mut mocks, written) = signed_in();
     mocks.tracking_users.checkpoint();
     mocks.tracking_users.expect_tracking_user().returning(|_| Ok(Some(lan())));
-    mocks.tracking_users.expect_update_tracking_user().never();
+    mocks.tracking_users.expect_update_notifications().never();
     let client = mocks.serve();
     let patch = |body: serde_json::Value| {
         client.signed_in(Method::PATCH, "/api/portal/v1/me/notifications", SESSION).body_json(&body).send()

@@ -2,7 +2,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
 use porthole_app::ports::{RepoError, RepoResult, TrackingUserRepository};
-use porthole_domain::{Email, OrganizationId, TrackingUser, TrackingUserId, UserId, UserState};
+use porthole_domain::{
+    Email, NotificationPreferences, OrganizationId, TrackingUser, TrackingUserId, UserId, UserState,
+};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
@@ -13,7 +15,7 @@ use sea_orm::{
 use super::credentials::{end_sessions, forget_login_tokens};
 use super::{INSERT_CHUNK, finish};
 use crate::Store;
-use crate::codec::{tracking_user_of, tracking_user_row, utc_text};
+use crate::codec::{notifications_text, tracking_user_of, tracking_user_row, utc_text};
 use crate::entity::{
     tracking_user, tracking_user_additional_email, tracking_user_agent_customer, tracking_user_organization,
 };
@@ -121,6 +123,22 @@ impl TrackingUserRepository for Store {
         }
         .await;
         finish(txn, result).await
+    }
+
+    async fn update_notifications(&self, id: &TrackingUserId, preferences: &NotificationPreferences) -> RepoResult<()> {
+        let updated = tracking_user::Entity::update_many()
+            .set(tracking_user::ActiveModel {
+                notifications: Set(notifications_text(preferences)),
+                ..Default::default()
+            })
+            .filter(tracking_user::Column::Id.eq(id.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(unavailable)?;
+        match updated.rows_affected {
+            0 => Err(RepoError::NotFound),
+            _ => Ok(()),
+        }
     }
 
     /// One conditional UPDATE per outcome, so a concurrent disable or
