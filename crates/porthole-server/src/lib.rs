@@ -183,6 +183,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
 
 /// Binds `http.bind` and serves until Ctrl-C or SIGTERM.
 async fn serve_built(settings: &Settings, built: Built) -> anyhow::Result<()> {
+    // Listen for the signals before announcing the address: a SIGTERM sent
+    // the moment the server says it is up must stop it gracefully, not
+    // kill it with the default action.
+    let shutdown = shutdown_signal();
     let bind = settings.http.bind;
     let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let address = listener.local_addr().with_context(|| format!("cannot listen on {bind}"))?;
@@ -193,36 +197,52 @@ async fn serve_built(settings: &Settings, built: Built) -> anyhow::Result<()> {
         database = %settings.database.url,
         "porthole is listening on http://{address}"
     );
-    serve_on(listener, built.app, settings, shutdown_signal()).await?;
+    serve_on(listener, built.app, settings, shutdown).await?;
     tracing::info!("porthole stopped");
     Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+///
+/// The handlers are installed when this is called, not when the future is
+/// first polled, so a signal that arrives in between is not lost.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &'static str| match signal(kind) {
+        Ok(stream) => Some(stream),
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for {name}");
+            None
+        }
+    };
+    let interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+    let terminate = listen(SignalKind::terminate(), "SIGTERM");
+    async move {
+        let received = |stream: Option<tokio::signal::unix::Signal>| async move {
+            match stream {
+                Some(mut stream) => {
+                    stream.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = received(interrupt) => tracing::info!("Ctrl-C received: finishing in-flight requests, then stopping"),
+            () = received(terminate) => tracing::info!("SIGTERM received: finishing in-flight requests, then stopping"),
+        }
+    }
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received: finishing in-flight requests, then stopping"),
-        () = terminate => tracing::info!("SIGTERM received: finishing in-flight requests, then stopping"),
+        tracing::info!("Ctrl-C received: finishing in-flight requests, then stopping");
     }
 }
 
