@@ -150,12 +150,27 @@ impl Porthole {
         self.ports.api_keys.api_key_by_digest(&SecretDigest::of(presented)).await?.ok_or(AppError::Unauthorized)
     }
 
+    /// Refusals name the roles that may, as `porthole api-key create
+    /// --role` spells them, so an integrator knows which key to ask for.
     pub fn authorize(key: &ApiKey, permission: Permission) -> Result<(), AppError> {
         if key.role.allows(permission) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!("the {} role may not do this", key.role)))
+            return Ok(());
         }
+        let action = match permission {
+            Permission::ManageShipments => "manage shipments",
+            Permission::ManageShareLinks => "manage share links",
+            Permission::ManageTrackingUsers => "manage tracking users",
+        };
+        let allowed: Vec<&str> =
+            StaffRole::ALL.into_iter().filter(|role| role.allows(permission)).map(StaffRole::as_str).collect();
+        let message = match allowed.split_last() {
+            Some((last, [])) => format!("only {last} keys may {action}; this key's role is {}", key.role),
+            Some((last, rest)) => {
+                format!("only {} or {last} keys may {action}; this key's role is {}", rest.join(", "), key.role)
+            }
+            None => format!("no key may {action}"),
+        };
+        Err(AppError::Forbidden(message))
     }
 
     // ---- Organizations --------------------------------------------------

@@ -173,6 +173,11 @@ async fn unknown_api_keys_are_unauthorized_and_operators_cannot_manage_users() {
         role: StaffRole::Operator,
         created_at: Utc::now(),
     };
-    assert!(matches!(Porthole::authorize(&operator, Permission::ManageTrackingUsers), Err(AppError::Forbidden(_))));
+    assert!(matches!(
+        Porthole::authorize(&operator, Permission::ManageTrackingUsers),
+        Err(AppError::Forbidden(message)) if message
+            == "only general_manager, operations_manager or sales_manager keys may manage tracking users; this key's \
+                role is operator"
+    ));
     assert!(Porthole::authorize(&operator, Permission::ManageShipments).is_ok());
 }

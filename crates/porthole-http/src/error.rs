@@ -74,12 +74,6 @@ impl ApiError {
         .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
 
-    /// The key is valid but its role may not do this; `message` says which
-    /// roles may.
-    pub(crate) fn forbidden(message: String) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message, None)
-    }
-
     /// A portal call without a live session: no cookie, or one whose
     /// session ended (signed out, expired, user disabled, portal off).
     pub(crate) fn signed_out() -> Self {
