@@ -8,6 +8,7 @@
 pub mod event;
 pub mod ids;
 pub mod milestone;
+pub mod notice;
 pub mod party;
 pub mod projection;
 pub mod share;
@@ -19,6 +20,7 @@ pub mod visibility;
 pub use event::{Classifier, EventCode, EventType, TrackingEvent};
 pub use ids::{EventRowId, MasterId, OrganizationId, ShareLinkId, ShipmentId, TrackingUserId};
 pub use milestone::{Audience, EtaChange, MilestoneState, MilestoneStep, MilestoneTemplate, Progress};
+pub use notice::{EstimatedDate, NoticePolicy, SeenEvent, ShipmentNotice, ViewerChange, ViewerDates};
 pub use party::{
     DisplaySettings, NotificationCategory, NotificationPreferences, Organization, PeriodicReport, ReportFrequency,
     TrackingRole, TrackingUser, UserState, names_look_alike,

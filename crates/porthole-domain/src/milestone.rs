@@ -152,7 +152,9 @@ pub struct MilestoneStep {
 }
 
 impl MilestoneStep {
-    fn reached_by(&self, event: &TrackingEvent, shipment: &Shipment) -> bool {
+    /// Whether `event` reaches this step: an actual event of one of its
+    /// codes at its place.
+    pub fn is_reached_by(&self, event: &TrackingEvent, shipment: &Shipment) -> bool {
         event.classifier == Classifier::Act && self.codes.contains(&event.code) && self.place.admits(event, shipment)
     }
 }
@@ -251,7 +253,7 @@ impl Progress {
             .map(|step| {
                 let reached_at = events
                     .iter()
-                    .filter(|e| step.reached_by(e, shipment))
+                    .filter(|e| step.is_reached_by(e, shipment))
                     .min_by_key(|e| e.event_time)
                     .map(|e| e.event_time);
                 StepProgress { label: step.label, reached_at, done: false }

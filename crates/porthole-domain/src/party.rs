@@ -83,10 +83,25 @@ impl Default for DisplaySettings {
 }
 
 /// How often a periodic report goes out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportFrequency {
     Daily,
     Weekly,
+}
+
+impl ReportFrequency {
+    pub const ALL: [Self; 2] = [Self::Daily, Self::Weekly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daily => "daily",
+            Self::Weekly => "weekly",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == raw)
+    }
 }
 
 /// Which mails the user has opted into.
@@ -101,7 +116,7 @@ pub struct NotificationPreferences {
 
 /// One kind of mail a user can opt out of on its own, as an unsubscribe
 /// link names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NotificationCategory {
     JourneyUpdated,
     EtaChanged,

@@ -46,7 +46,8 @@ impl Mode {
 
 /// Shipment status: Draft → Confirmed → In Transit → Done, or Cancelled from
 /// any non-terminal status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,
     Confirmed,
