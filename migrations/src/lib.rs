@@ -16,6 +16,7 @@ mod m20250615_000002_portal_access;
 mod m20250701_000003_share_links;
 mod m20250710_000004_unique_sign_in_email;
 mod m20250720_000005_unsubscribe_tokens;
+mod m20251120_000006_outbox;
 
 /// Applies Porthole's migrations in order.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250701_000003_share_links::Migration),
             Box::new(m20250710_000004_unique_sign_in_email::Migration),
             Box::new(m20250720_000005_unsubscribe_tokens::Migration),
+            Box::new(m20251120_000006_outbox::Migration),
         ]
     }
 }

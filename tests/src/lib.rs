@@ -133,6 +133,10 @@ pub struct TestAppBuilder {
     min_password_length: Option<usize>,
     code_limits: CodeLimits,
     delivery_grace_hours: Option<u64>,
+    /// Extra `[notifications]` keys, as TOML lines.
+    notifications: Vec<String>,
+    /// `mail.smtp_url`; mail goes to files when unset.
+    smtp_url: Option<String>,
 }
 
 impl Default for TestAppBuilder {
@@ -142,6 +146,8 @@ impl Default for TestAppBuilder {
             min_password_length: None,
             code_limits: GENEROUS_CODE_LIMITS,
             delivery_grace_hours: None,
+            notifications: Vec::new(),
+            smtp_url: None,
         }
     }
 }
@@ -168,6 +174,20 @@ impl TestAppBuilder {
     /// Sets `share.delivery_grace_hours`; the built-in default otherwise.
     pub fn delivery_grace_hours(mut self, hours: u64) -> Self {
         self.delivery_grace_hours = Some(hours);
+        self
+    }
+
+    /// Sets one `[notifications]` key, as TOML: `("coalesce_seconds", "60")`.
+    /// Tests start with a worker polling every 100 ms and no coalescing
+    /// window, so mail goes out at once.
+    pub fn notifications(mut self, key: &str, value: &str) -> Self {
+        self.notifications.push(format!("{key} = {value}"));
+        self
+    }
+
+    /// Sends mail through the SMTP server at `url` instead of to files.
+    pub fn smtp(mut self, url: &str) -> Self {
+        self.smtp_url = Some(url.to_owned());
         self
     }
 
@@ -208,6 +228,19 @@ impl TestAppBuilder {
         ));
         if let Some(hours) = self.delivery_grace_hours {
             toml.push_str(&format!("delivery_grace_hours = {hours}\n"));
+        }
+        toml.push_str("[notifications]\n");
+        for (key, default) in [("poll_interval_ms", "100"), ("coalesce_seconds", "0")] {
+            if !self.notifications.iter().any(|line| line.starts_with(&format!("{key} ="))) {
+                toml.push_str(&format!("{key} = {default}\n"));
+            }
+        }
+        for line in &self.notifications {
+            toml.push_str(line);
+            toml.push('\n');
+        }
+        if let Some(url) = &self.smtp_url {
+            toml.push_str(&format!("[mail]\ntransport = \"smtp\"\nsmtp_url = \"{url}\"\n"));
         }
         toml
     }
@@ -317,6 +350,29 @@ impl TestApp {
     /// A request without any API key.
     pub async fn get_anonymous(&self, path: &str) -> Reply {
         read(self.client.get(self.url(path))).await
+    }
+
+    /// Sends every mail that is due and waits until the outbox holds no
+    /// due cause and no pending mail, whoever sends it (this test or the
+    /// server's own worker). Panics after a generous deadline.
+    pub async fn settle_outbox(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Err(error) = self.app.run_outbox_pass().await {
+                panic!("outbox pass failed: {error}");
+            }
+            let counts = match self.app.outbox_overview(None, 1).await {
+                Ok((counts, _)) => counts,
+                Err(error) => panic!("cannot read the outbox: {error}"),
+            };
+            if counts.pending == 0 && counts.causes_waiting == 0 {
+                return;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("the outbox did not settle: {counts:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 

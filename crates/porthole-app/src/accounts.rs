@@ -15,7 +15,7 @@ use crate::input::{
     TrackingUserInput, TrackingUserPatch, additional_emails, email, optional_text, organization_ids, required_text,
 };
 use crate::mails;
-use crate::ports::{LoginToken, PortalSession, TokenPurpose};
+use crate::ports::{LoginToken, MailCause, PortalSession, TokenPurpose};
 use crate::secret::{Secret, SecretDigest};
 use crate::service::Porthole;
 
@@ -85,17 +85,16 @@ impl Porthole {
         };
         let all_orgs = self.check_links(user.role, &org_ids, &agent_ids).await?;
         self.check_email_is_free(&user).await?;
-        self.ports.tracking_users.insert_tracking_user(&user).await?;
-        tracing::info!(tracking_user = %user.id, user_id = %user.user_id, role = user.role.as_str(), "tracking user created");
-        let mut warnings = link_warnings(&user, &all_orgs);
-        if input.send_setup_email
-            && let Err(error) = self.mail_password_setup(&user).await
-        {
-            warnings.push(format!(
-                "the setup e-mail could not be sent ({error}); send it again with POST /api/v1/tracking-users/{}/setup-email",
-                user.id
-            ));
-        }
+        // The invitation is queued with the user, in one transaction: the
+        // outbox sends it, retrying if the mail server is down.
+        let causes = if input.send_setup_email {
+            vec![MailCause::PasswordSetup { tracking_user_id: user.id.clone() }]
+        } else {
+            Vec::new()
+        };
+        self.ports.tracking_users.insert_tracking_user(&user, &causes).await?;
+        tracing::info!(tracking_user = %user.id, user_id = %user.user_id, role = user.role.as_str(), invited = input.send_setup_email, "tracking user created");
+        let warnings = link_warnings(&user, &all_orgs);
         Ok(TrackingUserSaved { user, warnings })
     }
 
@@ -165,7 +164,8 @@ impl Porthole {
         Ok(())
     }
 
-    /// Sends a new password-setup link; the previous one dies.
+    /// Queues a new password-setup link; the previous one dies when it is
+    /// sent.
     pub async fn resend_setup_email(&self, id: &TrackingUserId) -> Result<(), AppError> {
         let user = self.ports.tracking_users.tracking_user(id).await?.ok_or(AppError::NotFound)?;
         if user.state == UserState::Disabled {
@@ -174,7 +174,9 @@ impl Porthole {
                 message: "the user is disabled; enable them before sending a setup e-mail".into(),
             });
         }
-        self.mail_password_setup(&user).await
+        self.ports.outbox.insert_cause(&MailCause::PasswordSetup { tracking_user_id: user.id.clone() }, None).await?;
+        tracing::info!(tracking_user = %user.id, "password-setup e-mail queued");
+        Ok(())
     }
 
     /// Disables the user; every session they have ends at once.
@@ -234,10 +236,15 @@ impl Porthole {
         }
     }
 
-    async fn mail_password_setup(&self, user: &TrackingUser) -> Result<(), AppError> {
+    /// Mints a password-setup link for the user (earlier ones die).
+    pub(crate) async fn password_setup_link(&self, user: &TrackingUser) -> Result<String, AppError> {
         let secret = self.issue_token(user, TokenPurpose::PasswordSetup, PASSWORD_SETUP_LIFETIME).await?;
-        let link = format!("{}/portal/set-password?token={}", self.settings.public_url, secret.expose());
-        let mail = mails::password_setup(user, &link)?;
+        Ok(format!("{}/portal/set-password?token={}", self.settings.public_url, secret.expose()))
+    }
+
+    async fn mail_password_setup(&self, user: &TrackingUser) -> Result<(), AppError> {
+        let link = self.password_setup_link(user).await?;
+        let mail = mails::password_setup(&self.settings.branding, user, &link)?;
         self.ports.mailer.send(&mail).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
         tracing::info!(tracking_user = %user.id, "password-setup e-mail sent");
         Ok(())
@@ -330,7 +337,7 @@ impl Porthole {
             }
             let secret = self.issue_token(&user, TokenPurpose::MagicLink, MAGIC_LINK_LIFETIME).await?;
             let link = format!("{}/portal/login-link?token={}", self.settings.public_url, secret.expose());
-            let mail = mails::magic_link(&user, address.clone(), &link)?;
+            let mail = mails::magic_link(&self.settings.branding, &user, address.clone(), &link)?;
             if let Err(error) = self.ports.mailer.send(&mail).await {
                 tracing::error!(tracking_user = %user.id, %error, "sign-in link not sent");
             } else {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod input;
 mod mails;
 mod notifications;
+mod outbox;
 pub mod passwords;
 mod portal;
 pub mod ports;
@@ -23,12 +24,14 @@ mod throttle;
 pub use accounts::{PortalViewer, SessionIssued, TrackingUserSaved};
 pub use audit::{AuditProgress, IsolationMismatch, IsolationReport, SuspiciousLink};
 pub use error::{AppError, FieldError};
+pub use notifications::Unsubscription;
+pub use outbox::OutboxPass;
 pub use portal::{DEFAULT_PAGE_SIZE, ListRequest, MAX_PAGE_SIZE, ShipmentPage};
 pub use service::{
     ApiKeyCreated, EventBatchOutcome, MAX_EVENTS_PER_BATCH, Porthole, Ports, ShipmentUpserted, StaffShipmentView,
     Viewer,
 };
-pub use settings::{AppSettings, CodeLimits, SignInLimits};
+pub use settings::{AppSettings, Branding, CodeLimits, NotificationSettings, SignInLimits};
 pub use share::{
     LinkEntry, LinkSessionIssued, MAX_BULK_LINKS, SectionsInput, ShareLinkDetails, ShareLinkIssued, ShareLinkOptions,
     ShareLinkOverview,

@@ -6,9 +6,18 @@ use porthole_domain::{NotificationCategory, NotificationPreferences, TrackingUse
 use crate::accounts::PortalViewer;
 use crate::error::{AppError, FieldError};
 use crate::input::NotificationsInput;
-use crate::ports::UnsubscribeToken;
+use crate::ports::{LinkMailTokenPurpose, UnsubscribeToken};
 use crate::secret::{Secret, SecretDigest};
 use crate::service::Porthole;
+
+/// What an unsubscribe link stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsubscription {
+    /// One kind of mail to a portal user.
+    Category(NotificationCategory),
+    /// Every update about the shipment to one recipient of a share link.
+    LinkUpdates,
+}
 
 /// The prefix the shared parser gives its fields, written for the staff
 /// API, where the switches sit under `notifications`.
@@ -47,27 +56,43 @@ impl Porthole {
         Ok(format!("{}/portal/unsubscribe?token={}", self.settings.public_url, secret.expose()))
     }
 
-    /// Which kind of mail an unsubscribe link stops; looking changes
-    /// nothing, so mail scanners that open links unsubscribe no one.
-    /// `NotFound` for a token that was never issued.
-    pub async fn unsubscribe_category(&self, token: &str) -> Result<NotificationCategory, AppError> {
-        let stored =
-            self.ports.credentials.unsubscribe_token(&SecretDigest::of(token)).await?.ok_or(AppError::NotFound)?;
-        Ok(stored.category)
+    /// What an unsubscribe link stops; looking changes nothing, so mail
+    /// scanners that open links unsubscribe no one. `NotFound` for a token
+    /// that was never issued.
+    pub async fn unsubscription(&self, token: &str) -> Result<Unsubscription, AppError> {
+        let digest = SecretDigest::of(token);
+        if let Some(stored) = self.ports.credentials.unsubscribe_token(&digest).await? {
+            return Ok(Unsubscription::Category(stored.category));
+        }
+        match self.ports.share_links.link_mail_token(&digest).await? {
+            Some(stored) if stored.purpose == LinkMailTokenPurpose::Unsubscribe => Ok(Unsubscription::LinkUpdates),
+            _ => Err(AppError::NotFound),
+        }
     }
 
-    /// Switches off exactly the kind of mail the link names (a periodic
-    /// report is dropped) and nothing else. Using a link twice is harmless.
-    /// `NotFound` for a token that was never issued, or whose user is gone.
-    pub async fn unsubscribe(&self, token: &str) -> Result<NotificationCategory, AppError> {
-        let stored =
-            self.ports.credentials.unsubscribe_token(&SecretDigest::of(token)).await?.ok_or(AppError::NotFound)?;
-        let mut user =
-            self.ports.tracking_users.tracking_user(&stored.tracking_user_id).await?.ok_or(AppError::NotFound)?;
-        user.notifications.turn_off(stored.category);
-        self.ports.tracking_users.update_notifications(&user.id, &user.notifications).await?;
-        tracing::info!(tracking_user = %user.id, category = stored.category.as_str(), "unsubscribed through a mail link");
-        Ok(stored.category)
+    /// Switches off exactly what the link names and nothing else: one kind
+    /// of mail for a portal user (a periodic report is dropped), or the
+    /// updates one recipient of a share link receives. Using a link twice
+    /// is harmless. `NotFound` for a token that was never issued, or whose
+    /// user or link is gone.
+    pub async fn unsubscribe(&self, token: &str) -> Result<Unsubscription, AppError> {
+        let digest = SecretDigest::of(token);
+        if let Some(stored) = self.ports.credentials.unsubscribe_token(&digest).await? {
+            let mut user =
+                self.ports.tracking_users.tracking_user(&stored.tracking_user_id).await?.ok_or(AppError::NotFound)?;
+            user.notifications.turn_off(stored.category);
+            self.ports.tracking_users.update_notifications(&user.id, &user.notifications).await?;
+            tracing::info!(tracking_user = %user.id, category = stored.category.as_str(), "unsubscribed through a mail link");
+            return Ok(Unsubscription::Category(stored.category));
+        }
+        match self.ports.share_links.link_mail_token(&digest).await? {
+            Some(stored) if stored.purpose == LinkMailTokenPurpose::Unsubscribe => {
+                self.ports.share_links.stop_link_updates(&stored.link_id, &stored.email).await?;
+                tracing::info!(link = %stored.link_id, "share-link recipient unsubscribed from updates");
+                Ok(Unsubscription::LinkUpdates)
+            }
+            _ => Err(AppError::NotFound),
+        }
     }
 }
 

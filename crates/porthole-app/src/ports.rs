@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
     CodeState, Email, Master, MasterId, NotificationCategory, NotificationPreferences, Organization, OrganizationId,
-    ShareLink, ShareLinkId, Shipment, ShipmentId, ShipmentReference, StaffRole, Status, TrackingEvent, TrackingUser,
-    TrackingUserId, UserId, ViewerScope,
+    ReportFrequency, ShareLink, ShareLinkId, Shipment, ShipmentId, ShipmentNotice, ShipmentReference, StaffRole,
+    Status, TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerChange, ViewerScope,
 };
 
 use crate::secret::SecretDigest;
@@ -117,7 +117,8 @@ pub trait ShipmentRepository: Send + Sync {
     /// Inserts the shipment, or replaces the one with the same reference
     /// (keeping its id). Containers, charges and the rest are replaced as a
     /// whole. Recomputes the milestone state viewers see, in the same
-    /// transaction.
+    /// transaction, and records a `MailCause::ShipmentChanged` there too
+    /// when `ViewerChange::between` finds a change for viewers.
     async fn upsert_shipment(&self, shipment: &Shipment) -> RepoResult<Upserted>;
 
     /// The shipment with its master, events and parties; `None` if absent.
@@ -125,9 +126,11 @@ pub trait ShipmentRepository: Send + Sync {
 
     /// Appends events in one transaction. An event whose `event_id` the
     /// shipment already has counts as a duplicate and changes nothing.
-    /// Recomputes the milestone state viewers see in the same transaction.
-    /// MUST return `NotFound` if the shipment does not exist; then nothing
-    /// is written.
+    /// Recomputes the milestone state viewers see in the same transaction,
+    /// and records a `MailCause::ShipmentChanged` there too when
+    /// `ViewerChange::between` (with the ids of the events stored now) finds
+    /// a change for viewers. MUST return `NotFound` if the shipment does
+    /// not exist; then nothing is written.
     async fn append_events(&self, id: &ShipmentId, events: &[TrackingEvent]) -> RepoResult<AppendOutcome>;
 
     /// The ids among `ids` that name existing shipments, in any order.
@@ -164,8 +167,10 @@ pub struct ShipmentQuery {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait TrackingUserRepository: Send + Sync {
-    /// MUST return `Duplicate { field: "user_id" }` if the login is taken.
-    async fn insert_tracking_user(&self, user: &TrackingUser) -> RepoResult<()>;
+    /// Stores the user and records `causes` (an invitation) in one
+    /// transaction. MUST return `Duplicate { field: "user_id" }` if the
+    /// login is taken; then nothing is written.
+    async fn insert_tracking_user(&self, user: &TrackingUser, causes: &[MailCause]) -> RepoResult<()>;
 
     /// Replaces the user's fields, organizations and agent customers; not
     /// the state, which only `set_password` and `disable_tracking_user`
@@ -429,13 +434,28 @@ pub struct VerificationCode {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait ShareLinkRepository: Send + Sync {
-    /// Stores the links with their token digests, all or none.
-    async fn insert_share_links(&self, links: &[(ShareLink, SecretDigest)]) -> RepoResult<()>;
+    /// Stores the links with their token digests and records `causes`
+    /// (mail to their recipients), all or none.
+    async fn insert_share_links(&self, links: &[(ShareLink, SecretDigest)], causes: &[MailCause]) -> RepoResult<()>;
 
     async fn share_link(&self, id: &ShareLinkId) -> RepoResult<Option<StoredShareLink>>;
 
-    /// The link whose current token has this digest.
+    /// The link whose current token, or one of whose `Open` mail tokens,
+    /// has this digest.
     async fn share_link_by_token(&self, digest: &SecretDigest) -> RepoResult<Option<StoredShareLink>>;
+
+    /// Stores a token minted for one mail to one recipient of the link.
+    /// MUST return `NotFound` if no link has this id.
+    async fn insert_link_mail_token(&self, token: &LinkMailToken) -> RepoResult<()>;
+
+    /// The mail token with this digest, of either purpose.
+    async fn link_mail_token(&self, digest: &SecretDigest) -> RepoResult<Option<LinkMailToken>>;
+
+    /// Stops updates to this recipient of the link (`receives_updates`
+    /// becomes false); other recipients and the link stay as they are. An
+    /// address that is not a recipient changes nothing. MUST return
+    /// `NotFound` if no link has this id.
+    async fn stop_link_updates(&self, link_id: &ShareLinkId, email: &Email) -> RepoResult<()>;
 
     /// Every link of the shipment, newest first.
     async fn share_links_of(&self, shipment_id: &ShipmentId) -> RepoResult<Vec<StoredShareLink>>;
@@ -445,8 +465,9 @@ pub trait ShareLinkRepository: Send + Sync {
     /// if no link has this id.
     async fn revoke_share_link(&self, id: &ShareLinkId, at: DateTime<Utc>) -> RepoResult<()>;
 
-    /// Gives the link a new token digest; the old token, every viewer
-    /// session and every pending code die in the same transaction. MUST
+    /// Gives the link a new token digest; the old token, its `Open` mail
+    /// tokens, every viewer session and every pending code die in the same
+    /// transaction. MUST
     /// return `NotFound` if no link has this id.
     async fn replace_share_link_token(&self, id: &ShareLinkId, digest: &SecretDigest) -> RepoResult<()>;
 
@@ -481,4 +502,263 @@ pub trait ShareLinkRepository: Send + Sync {
 
     /// The live session with this digest.
     async fn link_session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<LinkSession>>;
+}
+
+/// What a token minted for one mail to a share-link recipient does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkMailTokenPurpose {
+    /// Opens the link exactly as its own token does, so a mail never
+    /// carries the link's token (which is stored only as a digest). It dies
+    /// with the link's token when staff regenerate it.
+    Open,
+    /// Stops updates to that recipient of that link.
+    Unsubscribe,
+}
+
+impl LinkMailTokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Unsubscribe => "unsubscribe",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Open, Self::Unsubscribe].into_iter().find(|p| p.as_str() == raw)
+    }
+}
+
+/// A token minted for one mail to one recipient of a share link, stored as
+/// its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkMailToken {
+    pub digest: SecretDigest,
+    pub link_id: ShareLinkId,
+    pub email: Email,
+    pub purpose: LinkMailTokenPurpose,
+    pub created_at: DateTime<Utc>,
+}
+
+// ---------------------------------------------------------------------------
+// The mail outbox
+// ---------------------------------------------------------------------------
+
+/// Why mail may be owed. Recorded by the same transaction as the change that
+/// causes it, so a change never commits without its mail; a worker later
+/// turns each cause into one queued mail per recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MailCause {
+    /// What one write changed for the shipment's viewers.
+    ShipmentChanged { shipment_id: ShipmentId, change: ViewerChange },
+    /// A new tracking user is to choose a password.
+    PasswordSetup { tracking_user_id: TrackingUserId },
+    /// The recipients of a new share link are to receive its address.
+    LinkShared { link_id: ShareLinkId },
+    /// The periodic report of this frequency, for the slot that began at
+    /// `slot`.
+    PeriodicReport { frequency: ReportFrequency, slot: DateTime<Utc> },
+}
+
+impl MailCause {
+    /// Short name for logs and the operator's outbox view.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ShipmentChanged { .. } => "shipment_changed",
+            Self::PasswordSetup { .. } => "password_setup",
+            Self::LinkShared { .. } => "link_shared",
+            Self::PeriodicReport { .. } => "periodic_report",
+        }
+    }
+}
+
+/// Identifies a recorded cause.
+pub type CauseId = i64;
+
+/// A recorded cause not yet turned into mail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingCause {
+    pub id: CauseId,
+    pub cause: MailCause,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who one queued mail is for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MailRecipient {
+    /// A tracking user, at every address they have.
+    User(TrackingUserId),
+    /// One recipient of a share link.
+    LinkRecipient { link_id: ShareLinkId, email: Email },
+}
+
+/// What one queued mail says. It is rendered only when it is sent, so the
+/// secrets in it (a password-setup link, a share-link address, unsubscribe
+/// links) are minted then and never stored in clear, and so whether the
+/// recipient may still receive it is checked then too.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MailContent {
+    ShipmentUpdate { shipment_id: ShipmentId, notices: Vec<ShipmentNotice> },
+    PasswordSetup,
+    LinkShared,
+    PeriodicReport { frequency: ReportFrequency, slot: DateTime<Utc> },
+}
+
+impl MailContent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ShipmentUpdate { .. } => "shipment_update",
+            Self::PasswordSetup => "password_setup",
+            Self::LinkShared => "link_shared",
+            Self::PeriodicReport { .. } => "periodic_report",
+        }
+    }
+}
+
+/// A mail to queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutboxMail {
+    /// Unique over the whole outbox: one cause, one recipient. A mail whose
+    /// key is already queued (or sent) is not queued again.
+    pub dedupe_key: String,
+    pub recipient: MailRecipient,
+    pub content: MailContent,
+}
+
+/// Where a queued mail stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    /// Waiting for its next attempt.
+    Pending,
+    Sent,
+    /// Every attempt failed; an operator may retry it.
+    Failed,
+    /// Not sent because the recipient may no longer receive it.
+    Skipped,
+}
+
+impl OutboxStatus {
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Sent, Self::Failed, Self::Skipped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// Identifies a queued mail.
+pub type OutboxMailId = i64;
+
+/// A queued mail as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMail {
+    pub id: OutboxMailId,
+    pub dedupe_key: String,
+    pub recipient: MailRecipient,
+    pub content: MailContent,
+    pub status: OutboxStatus,
+    /// Attempts claimed so far.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    /// When a pending mail is next due.
+    pub next_attempt_at: DateTime<Utc>,
+    /// When it was sent, skipped or given up on.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed, or why it was skipped.
+    pub last_error: Option<String>,
+}
+
+/// How one attempt at a claimed mail ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Sent {
+        at: DateTime<Utc>,
+    },
+    Skipped {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    /// Failed; due again at `retry_at`.
+    Retry {
+        retry_at: DateTime<Utc>,
+        error: String,
+    },
+    /// Failed for the last time.
+    GaveUp {
+        at: DateTime<Utc>,
+        error: String,
+    },
+}
+
+/// How many mails stand in each state, and how many causes wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxCounts {
+    pub causes_waiting: u64,
+    pub pending: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+/// The mail outbox: causes, and the mails they became.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait OutboxRepository: Send + Sync {
+    /// Records a cause in a transaction of its own. A cause with a `key` is
+    /// recorded once however often or by however many instances it is
+    /// asked: `false` if one with that key exists.
+    async fn insert_cause(&self, cause: &MailCause, key: Option<String>) -> RepoResult<bool>;
+
+    /// Causes not yet dispatched, oldest first, at most `limit`. Shipment
+    /// changes come only once the oldest undispatched change of their
+    /// shipment was recorded at or before `settled_before`, and then with
+    /// every newer undispatched change of that shipment, so a burst is
+    /// dispatched as one. Other causes come at once.
+    async fn due_causes(&self, settled_before: DateTime<Utc>, limit: u64) -> RepoResult<Vec<PendingCause>>;
+
+    /// In one transaction: marks the causes dispatched at `now` and queues
+    /// the mails, due at `now`. A mail whose dedupe key exists is left out.
+    /// `false`, and nothing written, if any cause was dispatched already
+    /// (by another worker).
+    async fn dispatch_causes(
+        &self,
+        cause_ids: &[CauseId],
+        mails: &[NewOutboxMail],
+        now: DateTime<Utc>,
+    ) -> RepoResult<bool>;
+
+    /// Claims up to `limit` pending mails due at `now`, oldest first: counts
+    /// an attempt on each and hides it from every other claimer until
+    /// `lease_until`. Concurrent claimers never get the same mail
+    /// (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite has one writer).
+    async fn claim_due_mails(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u64,
+    ) -> RepoResult<Vec<OutboxMail>>;
+
+    /// Records how the attempt at a claimed mail ended and ends its lease.
+    /// MUST return `NotFound` if no mail has this id.
+    async fn finish_attempt(&self, id: OutboxMailId, outcome: &AttemptOutcome) -> RepoResult<()>;
+
+    /// Mails for an operator, newest first, at most `limit`; all states
+    /// when `status` is `None`.
+    async fn outbox_mails(&self, status: Option<OutboxStatus>, limit: u64) -> RepoResult<Vec<OutboxMail>>;
+
+    async fn outbox_mail(&self, id: OutboxMailId) -> RepoResult<Option<OutboxMail>>;
+
+    async fn outbox_counts(&self) -> RepoResult<OutboxCounts>;
+
+    /// Makes a failed mail pending again, due at `now`, with its attempts
+    /// reset; `false` if it is not failed. MUST return `NotFound` if no mail
+    /// has this id.
+    async fn retry_mail(&self, id: OutboxMailId, now: DateTime<Utc>) -> RepoResult<bool>;
 }

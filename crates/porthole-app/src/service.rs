@@ -19,7 +19,8 @@ use crate::input::{
 use crate::passwords::Passwords;
 use crate::ports::{
     ApiKey, ApiKeyRepository, Clock, CredentialRepository, HealthCheck, IdSource, Mailer, MasterRepository,
-    OrganizationRepository, ShareLinkRepository, ShipmentRepository, TrackingUserRepository, Upserted,
+    OrganizationRepository, OutboxRepository, ShareLinkRepository, ShipmentRepository, TrackingUserRepository,
+    Upserted,
 };
 use crate::secret::{Secret, SecretDigest};
 use crate::settings::AppSettings;
@@ -37,6 +38,7 @@ pub struct Ports {
     pub tracking_users: Arc<dyn TrackingUserRepository>,
     pub credentials: Arc<dyn CredentialRepository>,
     pub share_links: Arc<dyn ShareLinkRepository>,
+    pub outbox: Arc<dyn OutboxRepository>,
     pub mailer: Arc<dyn Mailer>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub health: Arc<dyn HealthCheck>,

@@ -2,6 +2,10 @@
 
 use std::time::Duration;
 
+use chrono::Weekday;
+use chrono_tz::Tz;
+use porthole_domain::NoticePolicy;
+
 /// Settings of the portal's sign-in and mail links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSettings {
@@ -19,6 +23,8 @@ pub struct AppSettings {
     /// delivered.
     pub delivery_grace: Duration,
     pub code_limits: CodeLimits,
+    pub notifications: NotificationSettings,
+    pub branding: Branding,
 }
 
 impl Default for AppSettings {
@@ -31,6 +37,72 @@ impl Default for AppSettings {
             link_session_lifetime: Duration::from_secs(12 * 60 * 60),
             delivery_grace: Duration::from_secs(7 * 24 * 60 * 60),
             code_limits: CodeLimits::default(),
+            notifications: NotificationSettings::default(),
+            branding: Branding::default(),
+        }
+    }
+}
+
+/// When notification mail is owed and how the outbox sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationSettings {
+    /// Which date shifts notify.
+    pub policy: NoticePolicy,
+    /// Changes to one shipment within this long of its first unsent change
+    /// go out as one mail.
+    pub coalesce_window: Duration,
+    /// Periodic reports go out at this hour (0–23) of `report_timezone`;
+    /// weekly ones on `report_weekday`.
+    pub report_hour: u32,
+    pub report_timezone: Tz,
+    pub report_weekday: Weekday,
+    /// Attempts at one mail before it is marked failed for an operator.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles after each
+    /// further one, up to `max_retry_delay`.
+    pub first_retry_delay: Duration,
+    pub max_retry_delay: Duration,
+    /// How long a claimed mail is hidden from other workers. Longer than
+    /// the mailer's own time limit, so a slow send is not claimed twice.
+    pub claim_lease: Duration,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            policy: NoticePolicy::default(),
+            coalesce_window: Duration::from_secs(30),
+            report_hour: 7,
+            report_timezone: Tz::UTC,
+            report_weekday: Weekday::Mon,
+            max_attempts: 8,
+            first_retry_delay: Duration::from_secs(30),
+            max_retry_delay: Duration::from_secs(60 * 60),
+            claim_lease: Duration::from_secs(5 * 60),
+        }
+    }
+}
+
+/// The forwarder's own name and look, in every mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branding {
+    /// Who the mails come from in the reader's eyes ("Acme Logistics").
+    pub company_name: String,
+    /// A CSS colour (`#rrggbb`) for the header bar and buttons.
+    pub accent_color: String,
+    /// An https address of a logo image, shown in the HTML part's header.
+    pub logo_url: Option<String>,
+    /// Where customers write with questions; shown in every mail's footer.
+    pub support_email: Option<String>,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Self {
+            company_name: "Porthole".to_owned(),
+            accent_color: "#0b5cad".to_owned(),
+            logo_url: None,
+            support_email: None,
         }
     }
 }

@@ -20,7 +20,7 @@ use porthole_domain::{
 use crate::error::{AppError, FieldError};
 use crate::input::{email, optional_timestamp};
 use crate::mails;
-use crate::ports::{LinkAccess, LinkAccessEntry, LinkSession, StoredShareLink, VerificationCode};
+use crate::ports::{LinkAccess, LinkAccessEntry, LinkSession, MailCause, StoredShareLink, VerificationCode};
 use crate::secret::{Secret, SecretDigest};
 use crate::service::Porthole;
 
@@ -150,7 +150,14 @@ impl Porthole {
             rows.push((link.clone(), token.digest()));
             issued.push(ShareLinkIssued { status: LinkStatus::Active, url: self.link_url(&token), link });
         }
-        self.ports.share_links.insert_share_links(&rows).await?;
+        // Recipients hear of their link through the outbox, in the same
+        // transaction as the link itself.
+        let causes: Vec<MailCause> = rows
+            .iter()
+            .filter(|(link, _)| !link.recipients.is_empty())
+            .map(|(link, _)| MailCause::LinkShared { link_id: link.id.clone() })
+            .collect();
+        self.ports.share_links.insert_share_links(&rows, &causes).await?;
         for link in &issued {
             tracing::info!(link = %link.link.id, shipment = %link.link.shipment_id, "share link created");
         }
@@ -241,7 +248,7 @@ impl Porthole {
         }
         let record_reference = self.ports.shipments.shipment_record(&stored.link.shipment_id).await?;
         let reference = record_reference.map(|r| r.shipment.reference.to_string()).unwrap_or_default();
-        let mail = mails::link_code(address, &reference, code.expose())?;
+        let mail = mails::link_code(&self.settings.branding, address, &reference, code.expose())?;
         if let Err(error) = self.ports.mailer.send(&mail).await {
             tracing::error!(link = %stored.link.id, %error, "verification code not sent");
             return Err(AppError::Unavailable(error.to_string()));

@@ -7,12 +7,12 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use porthole_app::input::{NotificationsInput, PeriodicReportInput};
-use porthole_app::ports::UnsubscribeToken;
+use porthole_app::ports::{LinkMailToken, LinkMailTokenPurpose, UnsubscribeToken};
 use porthole_app::secret::SecretDigest;
-use porthole_app::{AppError, PortalViewer};
+use porthole_app::{AppError, PortalViewer, Unsubscription};
 use porthole_domain::{
-    NotificationCategory, NotificationPreferences, PeriodicReport, ReportFrequency, TrackingRole, TrackingUser,
-    UserState,
+    Email, NotificationCategory, NotificationPreferences, PeriodicReport, ReportFrequency, ShareLinkId, TrackingRole,
+    TrackingUser, UserState,
 };
 use support::*;
 
@@ -127,8 +127,8 @@ async fn unsubscribing_turns_off_exactly_the_linked_category() {
             Ok(())
         });
         let app = mocks.app();
-        assert_eq!(app.unsubscribe_category("pu_x").await.expect("known"), category);
-        assert_eq!(app.unsubscribe("pu_x").await.expect("unsubscribed"), category);
+        assert_eq!(app.unsubscription("pu_x").await.expect("known"), Unsubscription::Category(category));
+        assert_eq!(app.unsubscribe("pu_x").await.expect("unsubscribed"), Unsubscription::Category(category));
         let mut expected = subscribed_user();
         expected.notifications.turn_off(category);
         assert_eq!(stored.lock().expect("lock").clone(), Some((expected.id, expected.notifications)), "{category:?}");
@@ -139,7 +139,53 @@ async fn unsubscribing_turns_off_exactly_the_linked_category() {
 async fn an_unknown_unsubscribe_token_is_not_found_and_changes_nothing() {
     let mut mocks = Mocks::new();
     mocks.credentials.expect_unsubscribe_token().returning(|_| Ok(None));
+    mocks.share_links.expect_link_mail_token().returning(|_| Ok(None));
+    mocks.tracking_users.expect_update_notifications().never();
+    mocks.share_links.expect_stop_link_updates().never();
     let app = mocks.app();
-    assert!(matches!(app.unsubscribe_category("pu_unknown").await, Err(AppError::NotFound)));
+    assert!(matches!(app.unsubscription("pu_unknown").await, Err(AppError::NotFound)));
     assert!(matches!(app.unsubscribe("pu_unknown").await, Err(AppError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_link_recipients_unsubscribe_token_stops_only_their_updates() {
+    let mut mocks = Mocks::new();
+    mocks.credentials.expect_unsubscribe_token().returning(|_| Ok(None));
+    mocks.share_links.expect_link_mail_token().returning(|digest| {
+        Ok(Some(LinkMailToken {
+            digest: digest.clone(),
+            link_id: ShareLinkId::new("lnk_1"),
+            email: Email::parse("desk@buyer.example").expect("an address"),
+            purpose: LinkMailTokenPurpose::Unsubscribe,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }))
+    });
+    mocks
+        .share_links
+        .expect_stop_link_updates()
+        .withf(|link, email| link.as_str() == "lnk_1" && email.as_str() == "desk@buyer.example")
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let app = mocks.app();
+    assert_eq!(app.unsubscription("lu_x").await.expect("known"), Unsubscription::LinkUpdates);
+    assert_eq!(app.unsubscribe("lu_x").await.expect("unsubscribed"), Unsubscription::LinkUpdates);
+}
+
+#[tokio::test]
+async fn a_token_that_opens_a_link_does_not_unsubscribe() {
+    let mut mocks = Mocks::new();
+    mocks.credentials.expect_unsubscribe_token().returning(|_| Ok(None));
+    mocks.share_links.expect_link_mail_token().returning(|digest| {
+        Ok(Some(LinkMailToken {
+            digest: digest.clone(),
+            link_id: ShareLinkId::new("lnk_1"),
+            email: Email::parse("desk@buyer.example").expect("an address"),
+            purpose: LinkMailTokenPurpose::Open,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }))
+    });
+    mocks.share_links.expect_stop_link_updates().never();
+    let app = mocks.app();
+    assert!(matches!(app.unsubscription("open_x").await, Err(AppError::NotFound)));
+    assert!(matches!(app.unsubscribe("open_x").await, Err(AppError::NotFound)));
 }

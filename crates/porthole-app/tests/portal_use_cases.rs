@@ -6,7 +6,7 @@ mod support;
 
 use porthole_app::input::{TrackingUserInput, TrackingUserPatch};
 use porthole_app::passwords::Passwords;
-use porthole_app::ports::{RepoError, TokenPurpose};
+use porthole_app::ports::{MailCause, RepoError, TokenPurpose};
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppError, ListRequest, PortalViewer};
 use porthole_domain::projection::{Dates, ShipmentSummary};
@@ -42,7 +42,7 @@ async fn a_new_user_is_invited_normalised_and_warned_about_look_alike_organizati
         Ok(vec![named("sgtech", "Saigon Tech Export"), named("sgtechx", "SAIGON TECH EXPORTS CO., LTD")])
     });
     mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
-    mocks.tracking_users.expect_insert_tracking_user().times(1).returning(|_| Ok(()));
+    mocks.tracking_users.expect_insert_tracking_user().times(1).returning(|_, _| Ok(()));
     let saved = mocks.app().create_tracking_user(create_input()).await.expect("created");
     assert_eq!(saved.user.user_id.as_str(), "anh.nguyen");
     assert_eq!(saved.user.email.as_str(), "anh.nguyen@saigontech.example");
@@ -81,31 +81,21 @@ async fn each_bad_field_of_a_new_user_is_named_and_nothing_is_written() {
 }
 
 #[tokio::test]
-async fn a_setup_email_is_sent_when_asked_and_links_to_the_set_password_page() {
+async fn an_invitation_is_queued_with_the_user_in_one_write_and_nothing_is_sent_inline() {
     let mut mocks = Mocks::new();
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("sgtech", true)]));
     mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
-    mocks.tracking_users.expect_insert_tracking_user().returning(|_| Ok(()));
     mocks
-        .credentials
-        .expect_insert_login_token()
-        .withf(|token| {
-            token.purpose == TokenPurpose::PasswordSetup
-                && token.expires_at - token.created_at == chrono::Duration::hours(24)
+        .tracking_users
+        .expect_insert_tracking_user()
+        .withf(|user, causes| {
+            causes == [MailCause::PasswordSetup { tracking_user_id: user.id.clone() }]
+                && user.state == UserState::Invited
         })
         .times(1)
-        .returning(|_| Ok(()));
-    mocks
-        .mailer
-        .expect_send()
-        .withf(|mail| {
-            mail.to.len() == 1
-                && mail.to[0].as_str() == "anh.nguyen@saigontech.example"
-                && mail.text.contains("/portal/set-password?token=pt_")
-                && mail.html.contains("/portal/set-password?token=pt_")
-        })
-        .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
+    mocks.credentials.expect_insert_login_token().never();
+    mocks.mailer.expect_send().never();
     let saved = mocks
         .app()
         .create_tracking_user(TrackingUserInput { send_setup_email: true, ..create_input() })
@@ -115,19 +105,22 @@ async fn a_setup_email_is_sent_when_asked_and_links_to_the_set_password_page() {
 }
 
 #[tokio::test]
-async fn a_mail_failure_on_create_is_a_warning_not_an_error() {
+async fn no_invitation_is_queued_unless_asked() {
     let mut mocks = Mocks::new();
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("sgtech", true)]));
     mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
-    mocks.tracking_users.expect_insert_tracking_user().returning(|_| Ok(()));
-    mocks.credentials.expect_insert_login_token().returning(|_| Ok(()));
-    mocks.mailer.expect_send().returning(|_| Err(porthole_app::ports::MailError("connection refused".into())));
-    let saved = mocks
+    mocks
+        .tracking_users
+        .expect_insert_tracking_user()
+        .withf(|_, causes| causes.is_empty())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    mocks.mailer.expect_send().never();
+    mocks
         .app()
-        .create_tracking_user(TrackingUserInput { send_setup_email: true, ..create_input() })
+        .create_tracking_user(TrackingUserInput { send_setup_email: false, ..create_input() })
         .await
         .expect("created");
-    assert!(saved.warnings.iter().any(|w| w.contains("setup-email")), "{:?}", saved.warnings);
 }
 
 #[tokio::test]
@@ -298,6 +291,7 @@ fn summary(id: &str, reference: &str, customer: &str) -> ShipmentSummary {
     ShipmentSummary {
         id: ShipmentId::new(id),
         reference: ShipmentReference::parse(reference).expect("reference"),
+        hbl_no: format!("HBL-{id}"),
         pol: location("VNSGN", "Cat Lai"),
         pod: location("USLGB", "Long Beach"),
         dates: Dates { etd: None, eta: None, atd: None, ata: None },
@@ -412,7 +406,7 @@ async fn an_overseas_agent_without_customers_is_created_with_a_warning() {
     let mut mocks = Mocks::new();
     mocks.organizations.expect_all_organizations().returning(|| Ok(vec![org("lbfp", true)]));
     mocks.tracking_users.expect_tracking_users_by_email().returning(|_| Ok(vec![]));
-    mocks.tracking_users.expect_insert_tracking_user().returning(|_| Ok(()));
+    mocks.tracking_users.expect_insert_tracking_user().returning(|_, _| Ok(()));
     let input =
         TrackingUserInput { role: "overseas_agent".into(), organization_ids: vec!["lbfp".into()], ..create_input() };
     let saved = mocks.app().create_tracking_user(input).await.expect("created");

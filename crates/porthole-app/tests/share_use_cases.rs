@@ -5,7 +5,7 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use porthole_app::ports::{LinkSession, StoredShareLink, VerificationCode};
+use porthole_app::ports::{LinkSession, MailCause, StoredShareLink, VerificationCode};
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppError, LinkEntry, ShareLinkOptions};
 use porthole_domain::{CodeState, Email, ShareLink, ShareLinkId, ShareRecipient, ShareSections, ShipmentId};
@@ -74,9 +74,13 @@ async fn a_new_link_is_stored_by_digest_and_its_url_carries_the_token() {
     mocks
         .share_links
         .expect_insert_share_links()
-        .withf(|links| links.len() == 1 && links[0].0.shipment_id.as_str() == "shp_1")
+        .withf(|links, causes| {
+            links.len() == 1
+                && links[0].0.shipment_id.as_str() == "shp_1"
+                && causes == [MailCause::LinkShared { link_id: links[0].0.id.clone() }]
+        })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let issued = mocks.app().create_share_link("shp_1", &options(&["desk@buyer.example"], true)).await.expect("made");
     let token = issued.url.rsplit('/').next().expect("a token");
     assert!(issued.url.starts_with("http://127.0.0.1:8080/t/"), "{}", issued.url);

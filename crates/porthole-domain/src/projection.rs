@@ -116,6 +116,8 @@ impl Dates {
 pub struct PortalListItem {
     pub id: ShipmentId,
     pub reference: ShipmentReference,
+    /// The house bill number; blank where there is none yet.
+    pub hbl_no: String,
     pub status: Status,
     pub pol: Location,
     pub pod: Location,
@@ -128,6 +130,7 @@ pub struct PortalListItem {
 pub struct ShipmentSummary {
     pub id: ShipmentId,
     pub reference: ShipmentReference,
+    pub hbl_no: String,
     pub pol: Location,
     pub pod: Location,
     /// Viewer-facing dates, from published events.
@@ -148,6 +151,7 @@ pub fn list_item_for(
     Some(PortalListItem {
         id: summary.id.clone(),
         reference: summary.reference.clone(),
+        hbl_no: summary.hbl_no.clone(),
         status: summary.audience.status,
         pol: summary.pol.clone(),
         pod: summary.pod.clone(),
@@ -193,6 +197,7 @@ impl PortalShipmentView {
         PortalListItem {
             id: self.id.clone(),
             reference: self.reference.clone(),
+            hbl_no: self.hbl_no.clone(),
             status: self.status,
             pol: self.pol.clone(),
             pod: self.pod.clone(),

@@ -148,6 +148,7 @@ proptest! {
                 let summary = ShipmentSummary {
                     id: record.shipment.id.clone(),
                     reference: record.shipment.reference.clone(),
+                    hbl_no: record.shipment.hbl_no.clone().unwrap_or_default(),
                     pol: record.shipment.pol.clone(),
                     pod: record.shipment.pod.clone(),
                     dates: porthole_domain::projection::Dates { etd: state.etd, eta: state.eta, atd: state.atd, ata: state.ata },

@@ -8,6 +8,9 @@
 
 mod file;
 mod smtp;
+/// An SMTP server for tests, on a loopback port (feature `test-sink`).
+#[cfg(any(test, feature = "test-sink"))]
+pub mod test_sink;
 
 use std::path::PathBuf;
 

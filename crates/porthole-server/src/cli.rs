@@ -59,6 +59,75 @@ pub enum Command {
     /// with.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+
+    /// See and resend notification mail: what is pending, sent, skipped or
+    /// failed.
+    ///
+    /// `porthole serve` sends mail by itself; these commands are for
+    /// looking into it and for retrying mail that failed for good (after
+    /// notifications.max_attempts tries).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Show how many mails stand in each state, and the newest mails.
+    List {
+        /// Only mails in this state.
+        #[arg(long, value_enum)]
+        status: Option<OutboxStatusArg>,
+
+        /// How many mails to show, newest first.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        limit: u64,
+
+        /// Print JSON on stdout, for scripts and monitoring.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Queue failed mails again, with fresh attempts; the worker in
+    /// `porthole serve` sends them on its next pass.
+    Retry {
+        /// Ids of failed mails, as `outbox list` shows them.
+        #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+        ids: Vec<i64>,
+
+        /// Every failed mail.
+        #[arg(long)]
+        all_failed: bool,
+    },
+
+    /// Send everything that is due now and exit, without serving: for a
+    /// host where `serve` runs with notifications.worker = false.
+    Send,
+
+    /// Drop the shipment changes still waiting to become mail, so that
+    /// history just loaded in bulk (an import of past shipments and
+    /// events) mails nobody. Mail already queued is left alone.
+    DiscardChanges,
+}
+
+/// The states of a queued mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum OutboxStatusArg {
+    Pending,
+    Sent,
+    Failed,
+    Skipped,
+}
+
+impl From<OutboxStatusArg> for porthole_app::ports::OutboxStatus {
+    fn from(status: OutboxStatusArg) -> Self {
+        match status {
+            OutboxStatusArg::Pending => Self::Pending,
+            OutboxStatusArg::Sent => Self::Sent,
+            OutboxStatusArg::Failed => Self::Failed,
+            OutboxStatusArg::Skipped => Self::Skipped,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +216,23 @@ mod tests {
         assert!(matches!(demo.command, Command::Demo { seed_only: true }));
         let check = Cli::try_parse_from(["porthole", "check", "isolation", "--json"]).expect("parses");
         assert!(matches!(check.command, Command::Check(CheckCommand::Isolation { json: true })));
+    }
+
+    #[test]
+    fn outbox_commands_take_their_arguments() {
+        let list =
+            Cli::try_parse_from(["porthole", "outbox", "list", "--status", "failed", "--limit", "5"]).expect("parses");
+        assert!(matches!(
+            list.command,
+            Command::Outbox(OutboxCommand::List { status: Some(OutboxStatusArg::Failed), limit: 5, json: false })
+        ));
+        let retry = Cli::try_parse_from(["porthole", "outbox", "retry", "3", "9"]).expect("parses");
+        assert!(
+            matches!(retry.command, Command::Outbox(OutboxCommand::Retry { ids, all_failed: false }) if ids == [3, 9])
+        );
+        assert!(Cli::try_parse_from(["porthole", "outbox", "retry"]).is_err(), "nothing to retry");
+        assert!(Cli::try_parse_from(["porthole", "outbox", "retry", "3", "--all-failed"]).is_err());
+        assert!(Cli::try_parse_from(["porthole", "outbox", "list", "--limit", "0"]).is_err());
     }
 
     #[test]

@@ -15,8 +15,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use porthole_app::input::{
-    CargoInput, ChargeInput, ContainerInput, DisplayInput, EventInput, LocationInput, MasterInput, OrganizationInput,
-    ShipmentInput, TrackingUserInput,
+    CargoInput, ChargeInput, ContainerInput, DisplayInput, EventInput, LocationInput, MasterInput, NotificationsInput,
+    OrganizationInput, PeriodicReportInput, ShipmentInput, TrackingUserInput,
 };
 use porthole_app::ports::{OrganizationRepository, ShipmentRepository, TrackingUserRepository};
 use porthole_app::{ApiKeyCreated, Porthole, SectionsInput, ShareLinkOptions};
@@ -73,8 +73,36 @@ struct DemoUser {
     /// Shows the master bill number, which agents match against their own
     /// import files.
     mbl_number: bool,
+    /// Which notification mails the user asked for: journey, ETA/ETD,
+    /// documents, and a weekly report.
+    mails: DemoMails,
     /// What the user sees in the portal, for the printed table.
     sees: &'static str,
+}
+
+/// Notification switches of a demo user.
+#[derive(Clone, Copy)]
+struct DemoMails {
+    journey: bool,
+    eta: bool,
+    documents: bool,
+    weekly_report: bool,
+}
+
+const ALL_MAILS: DemoMails = DemoMails { journey: true, eta: true, documents: true, weekly_report: true };
+const NO_MAILS: DemoMails = DemoMails { journey: false, eta: false, documents: false, weekly_report: false };
+
+impl DemoMails {
+    fn input(self) -> NotificationsInput {
+        NotificationsInput {
+            journey_updated: Some(self.journey),
+            eta_changed: Some(self.eta),
+            document_status: Some(self.documents),
+            periodic_report: Some(
+                self.weekly_report.then(|| PeriodicReportInput { frequency: "weekly".into(), columns: None }),
+            ),
+        }
+    }
 }
 
 const USERS: [DemoUser; 6] = [
@@ -88,6 +116,7 @@ const USERS: [DemoUser; 6] = [
         agent_customers: &[],
         has_password: true,
         mbl_number: false,
+        mails: ALL_MAILS,
         sees: "00080 (In Transit) and 00081 (Confirmed), with sell charges; not the draft 00095, not Mekong's",
     },
     DemoUser {
@@ -100,6 +129,7 @@ const USERS: [DemoUser; 6] = [
         agent_customers: &[],
         has_password: true,
         mbl_number: false,
+        mails: ALL_MAILS,
         sees: "00090 and 00091; none of Saigon Tech's",
     },
     DemoUser {
@@ -112,6 +142,7 @@ const USERS: [DemoUser; 6] = [
         agent_customers: &[],
         has_password: true,
         mbl_number: false,
+        mails: DemoMails { eta: true, ..NO_MAILS },
         sees: "00080, as its consignee",
     },
     DemoUser {
@@ -124,6 +155,7 @@ const USERS: [DemoUser; 6] = [
         agent_customers: &[],
         has_password: true,
         mbl_number: false,
+        mails: NO_MAILS,
         sees: "00080, as its shipper",
     },
     DemoUser {
@@ -136,6 +168,7 @@ const USERS: [DemoUser; 6] = [
         agent_customers: &[&SGTECH],
         has_password: true,
         mbl_number: true,
+        mails: DemoMails { journey: true, ..NO_MAILS },
         sees: "00080 only: Mekong's 00090 on the same master is not on its customer list",
     },
     DemoUser {
@@ -148,6 +181,7 @@ const USERS: [DemoUser; 6] = [
         agent_customers: &[],
         has_password: false,
         mbl_number: false,
+        mails: ALL_MAILS,
         sees: "nothing yet: invited, no password; her setup e-mail is in the mail folder",
     },
 ];
@@ -271,6 +305,7 @@ async fn seed(app: &Porthole) -> anyhow::Result<Seeding> {
                 organization_ids: vec![organization_ids.of(user.organization)?],
                 agent_customer_ids: (!agent_customers.is_empty()).then_some(agent_customers),
                 display: Some(DisplayInput { mbl_number: Some(user.mbl_number), ..DisplayInput::default() }),
+                notifications: Some(user.mails.input()),
                 send_setup_email: !user.has_password,
                 ..TrackingUserInput::default()
             })
@@ -282,7 +317,7 @@ async fn seed(app: &Porthole) -> anyhow::Result<Seeding> {
                 .with_context(|| format!("the password of tracking user {}", user.user_id))?;
             "active"
         } else {
-            "invited, setup e-mail sent"
+            "invited, setup e-mail queued"
         };
         println!("  tracking user   {} ({} of {}, {state})", user.user_id, user.role, user.organization.code);
         for warning in saved.warnings {
@@ -331,7 +366,10 @@ pub fn print_welcome(settings: &Settings, seeding: &Seeding) {
     }
     println!();
     let mail_dir = shown_path(&settings.mail.dir);
-    println!("Mail (password-setup and sign-in links, share-link codes) is written as .eml files to {mail_dir}");
+    println!(
+        "Mail (password-setup and sign-in links, share-link codes, shipment notifications) is written as .eml files \
+         to {mail_dir}"
+    );
     println!("API documentation: {base}/api/docs");
     println!();
     match seeding {
@@ -361,6 +399,23 @@ pub fn print_welcome(settings: &Settings, seeding: &Seeding) {
             );
         }
     }
+    println!();
+    let showcase = match seeding {
+        Seeding::Fresh { showcase, .. } | Seeding::AlreadyThere { showcase, .. } => showcase,
+    };
+    let wait = settings.notifications.coalesce_seconds;
+    println!("Watch a notification: publish a new ETA for {SHOWCASE}, two days later than the last one:");
+    println!(
+        "  curl -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' \\\n             {base}/api/v1/shipments/{showcase}/events -d '{{\"events\": [{{\"event_id\": \"demo-eta-1\", \
+         \"event_type\": \"TRANSPORT\", \"event_code\": \"ARRI\", \"classifier\": \"EST\", \"event_time\": \
+         \"2025-05-27T09:00:00-07:00\", \"location\": {{\"unlocode\": \"USLGB\", \"name\": \"Long Beach\"}}, \
+         \"published\": true}}]}}'"
+    );
+    println!(
+        "About {wait} s later (notifications.coalesce_seconds) each Saigon Tech user who asked for ETA mails has one \
+         mail in the mail folder, linking to the shipment page; Mekong's users, who cannot see it, get none. \
+         `porthole outbox list` shows what was sent."
+    );
     println!();
     match seeding {
         Seeding::Fresh { api_key, showcase, .. } => {

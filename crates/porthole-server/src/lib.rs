@@ -8,6 +8,7 @@
 mod check;
 pub mod cli;
 mod demo;
+pub mod outbox;
 pub mod settings;
 
 use std::future::Future;
@@ -61,12 +62,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { seed_only } => {
             let built = build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
             let seeding = demo::ensure_seeded(&built, &settings).await?;
+            // The seeded events are history: nobody is mailed about them.
+            // The seeding's own mail (the invited user's setup link, the
+            // share link to its recipient) is in the folder before the
+            // welcome points there.
+            built.app.discard_waiting_changes().await.context("cannot clear the seeded changes")?;
+            outbox::send_due(&built.app).await?;
             demo::print_welcome(&settings, &seeding);
             if seed_only {
                 return Ok(());
             }
             println!();
             serve_built(&settings, built).await
+        }
+        Command::Outbox(command) => {
+            let built = build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
+            outbox::command(&built.app, command).await
         }
         Command::Check(CheckCommand::Isolation { json }) => {
             let built = build(&settings, Arc::new(SystemClock), Arc::new(RandomIds)).await?;
@@ -161,7 +172,8 @@ pub fn endpoint(app: Porthole, settings: &Settings) -> BoxEndpoint<'static> {
 }
 
 /// Serves `app` on an already bound listener until `shutdown` completes,
-/// then lets in-flight requests finish.
+/// then lets in-flight requests finish. The outbox worker runs alongside
+/// unless `notifications.worker` is off, and stops after the server.
 pub async fn serve_on(
     listener: TcpListener,
     app: Porthole,
@@ -169,10 +181,18 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let acceptor = TcpAcceptor::from_tokio(listener).context("cannot use the listening socket")?;
-    Server::new_with_acceptor(acceptor)
+    let worker = settings
+        .notifications
+        .worker
+        .then(|| outbox::Worker::start(app.clone(), Duration::from_millis(settings.notifications.poll_interval_ms)));
+    let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(endpoint(app, settings), shutdown, Some(SHUTDOWN_GRACE))
         .await
-        .context("the HTTP server failed")
+        .context("the HTTP server failed");
+    if let Some(worker) = worker {
+        worker.stop().await;
+    }
+    served
 }
 
 /// `porthole serve`: build, bind `http.bind`, serve until Ctrl-C or SIGTERM.

@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use porthole_app::{AppSettings, CodeLimits, SignInLimits};
+use porthole_app::{AppSettings, Branding, CodeLimits, NotificationSettings, SignInLimits};
+use porthole_domain::NoticePolicy;
 use porthole_http::TrustedProxies;
 use porthole_mail::SmtpUrl;
 use serde::Deserialize;
@@ -31,6 +32,8 @@ pub struct Settings {
     pub mail: MailSettings,
     pub portal: PortalSettings,
     pub share: ShareSettings,
+    pub notifications: NotificationsSettings,
+    pub branding: BrandingSettings,
     pub log: LogSettings,
 }
 
@@ -108,6 +111,34 @@ pub struct ShareSettings {
     pub code_per_minute_per_link: u32,
     pub code_burst_per_address: u32,
     pub code_per_minute_per_address: u32,
+}
+
+/// Notification mail: what is worth a mail, when reports go out, and how
+/// the outbox worker sends.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsSettings {
+    /// Runs the outbox worker inside `serve`.
+    pub worker: bool,
+    pub poll_interval_ms: u64,
+    pub eta_threshold_hours: u64,
+    pub coalesce_seconds: u64,
+    pub report_hour: u32,
+    pub report_timezone: String,
+    pub report_weekday: String,
+    pub max_attempts: u32,
+    pub first_retry_seconds: u64,
+    pub max_retry_seconds: u64,
+}
+
+/// The forwarder's name and look in mail.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingSettings {
+    pub company_name: String,
+    pub accent_color: String,
+    pub logo_url: Option<String>,
+    pub support_email: Option<String>,
 }
 
 /// Below this, a password falls to guessing even through the rate limits.
@@ -192,6 +223,8 @@ impl Settings {
 
         self.portal.validate()?;
         self.share.validate()?;
+        self.notifications.validate()?;
+        self.branding.validate()?;
 
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|e| anyhow::anyhow!("log.filter '{}' is not a tracing filter: {e}", self.log.filter))?;
@@ -221,7 +254,107 @@ impl Settings {
                 per_address_burst: share.code_burst_per_address,
                 per_address_per_minute: share.code_per_minute_per_address,
             },
+            notifications: self.notifications.app_settings(),
+            branding: Branding {
+                company_name: self.branding.company_name.trim().to_owned(),
+                accent_color: self.branding.accent_color.trim().to_owned(),
+                logo_url: self.branding.logo_url.clone().filter(|url| !url.trim().is_empty()),
+                support_email: self.branding.support_email.clone().filter(|mail| !mail.trim().is_empty()),
+            },
         }
+    }
+}
+
+impl NotificationsSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(100..=60_000).contains(&self.poll_interval_ms) {
+            bail!("notifications.poll_interval_ms must be from 100 to 60000, not {}", self.poll_interval_ms);
+        }
+        if !(1..=24 * 30).contains(&self.eta_threshold_hours) {
+            bail!(
+                "notifications.eta_threshold_hours must be from 1 to 720 (30 days), not {}",
+                self.eta_threshold_hours
+            );
+        }
+        if self.coalesce_seconds > 24 * 60 * 60 {
+            bail!("notifications.coalesce_seconds must be from 0 to 86400 (a day), not {}", self.coalesce_seconds);
+        }
+        if self.report_hour > 23 {
+            bail!("notifications.report_hour must be from 0 to 23, not {}", self.report_hour);
+        }
+        self.timezone()?;
+        self.weekday()?;
+        if !(1..=50).contains(&self.max_attempts) {
+            bail!("notifications.max_attempts must be from 1 to 50, not {}", self.max_attempts);
+        }
+        if self.first_retry_seconds == 0 || self.first_retry_seconds > self.max_retry_seconds {
+            bail!(
+                "notifications.first_retry_seconds must be at least 1 and at most max_retry_seconds ({}), not {}",
+                self.max_retry_seconds,
+                self.first_retry_seconds
+            );
+        }
+        Ok(())
+    }
+
+    fn timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.report_timezone.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+            anyhow::anyhow!(
+                "notifications.report_timezone must be an IANA time zone such as \"Asia/Ho_Chi_Minh\" or \"UTC\", not '{}'",
+                self.report_timezone
+            )
+        })
+    }
+
+    fn weekday(&self) -> anyhow::Result<chrono::Weekday> {
+        self.report_weekday.trim().parse::<chrono::Weekday>().map_err(|_| {
+            anyhow::anyhow!(
+                "notifications.report_weekday must be a day such as \"monday\", not '{}'",
+                self.report_weekday
+            )
+        })
+    }
+
+    fn app_settings(&self) -> NotificationSettings {
+        let defaults = NotificationSettings::default();
+        let eta_hours = i64::try_from(self.eta_threshold_hours).unwrap_or(24);
+        NotificationSettings {
+            policy: NoticePolicy { date_shift_threshold: chrono::Duration::hours(eta_hours) },
+            coalesce_window: Duration::from_secs(self.coalesce_seconds),
+            report_hour: self.report_hour,
+            report_timezone: self.timezone().unwrap_or(defaults.report_timezone),
+            report_weekday: self.weekday().unwrap_or(defaults.report_weekday),
+            max_attempts: self.max_attempts,
+            first_retry_delay: Duration::from_secs(self.first_retry_seconds),
+            max_retry_delay: Duration::from_secs(self.max_retry_seconds),
+            claim_lease: defaults.claim_lease,
+        }
+    }
+}
+
+impl BrandingSettings {
+    fn validate(&self) -> anyhow::Result<()> {
+        let name = self.company_name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            bail!("branding.company_name must be 1 to 100 characters on one line, not '{}'", self.company_name);
+        }
+        let colour = self.accent_color.trim();
+        let hex = colour.strip_prefix('#').unwrap_or("");
+        if !(hex.len() == 6 || hex.len() == 3) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            bail!("branding.accent_color must be a colour such as \"#0b5cad\", not '{}'", self.accent_color);
+        }
+        if let Some(logo) = self.logo_url.as_deref().map(str::trim).filter(|l| !l.is_empty())
+            && !logo.starts_with("https://")
+            && !logo.starts_with("http://")
+        {
+            bail!("branding.logo_url must be an https:// address of an image, not '{logo}'");
+        }
+        if let Some(support) = self.support_email.as_deref().map(str::trim).filter(|s| !s.is_empty())
+            && porthole_domain::Email::parse(support).is_err()
+        {
+            bail!("branding.support_email must be an e-mail address, not '{support}'");
+        }
+        Ok(())
     }
 }
 
@@ -418,6 +551,40 @@ mod tests {
                 code_per_minute_per_address: 4,
             }
         );
+        assert_eq!(
+            settings.notifications,
+            NotificationsSettings {
+                worker: true,
+                poll_interval_ms: 1000,
+                eta_threshold_hours: 24,
+                coalesce_seconds: 30,
+                report_hour: 7,
+                report_timezone: "UTC".into(),
+                report_weekday: "monday".into(),
+                max_attempts: 8,
+                first_retry_seconds: 30,
+                max_retry_seconds: 3600,
+            }
+        );
+        assert_eq!(settings.branding.company_name, "Porthole");
+        assert_eq!(settings.branding.accent_color, "#0b5cad");
+        assert_eq!((settings.branding.logo_url.as_deref(), settings.branding.support_email.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn notification_settings_reach_the_application() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTHOLE__NOTIFICATIONS__ETA_THRESHOLD_HOURS", "12");
+            jail.set_env("PORTHOLE__NOTIFICATIONS__REPORT_TIMEZONE", "Asia/Ho_Chi_Minh");
+            jail.set_env("PORTHOLE__NOTIFICATIONS__REPORT_WEEKDAY", "Friday");
+            jail.set_env("PORTHOLE__BRANDING__COMPANY_NAME", "Acme Logistics");
+            let app = load_in(jail, None).expect("valid").app_settings();
+            assert_eq!(app.notifications.policy.date_shift_threshold, chrono::Duration::hours(12));
+            assert_eq!(app.notifications.report_timezone, chrono_tz::Asia::Ho_Chi_Minh);
+            assert_eq!(app.notifications.report_weekday, chrono::Weekday::Fri);
+            assert_eq!(app.branding.company_name, "Acme Logistics");
+            Ok(())
+        });
     }
 
     #[test]
@@ -563,6 +730,18 @@ mod tests {
             ("PORTHOLE__SHARE__CODE_PER_MINUTE_PER_ADDRESS", "0", "share.code_per_minute_per_address"),
             ("PORTHOLE__SHARE__CODE_PER_MINUTE_PER_LINK", "4.5", "share.code_per_minute_per_link"),
             ("PORTHOLE__HTTP__BINDD", "127.0.0.1:1", "http.bindd"),
+            ("PORTHOLE__NOTIFICATIONS__ETA_THRESHOLD_HOURS", "0", "notifications.eta_threshold_hours"),
+            ("PORTHOLE__NOTIFICATIONS__COALESCE_SECONDS", "-5", "notifications.coalesce_seconds"),
+            ("PORTHOLE__NOTIFICATIONS__REPORT_HOUR", "24", "notifications.report_hour"),
+            ("PORTHOLE__NOTIFICATIONS__REPORT_TIMEZONE", "Mars/Olympus", "notifications.report_timezone"),
+            ("PORTHOLE__NOTIFICATIONS__REPORT_WEEKDAY", "someday", "notifications.report_weekday"),
+            ("PORTHOLE__NOTIFICATIONS__MAX_ATTEMPTS", "0", "notifications.max_attempts"),
+            ("PORTHOLE__NOTIFICATIONS__FIRST_RETRY_SECONDS", "7200", "notifications.first_retry_seconds"),
+            ("PORTHOLE__NOTIFICATIONS__POLL_INTERVAL_MS", "1", "notifications.poll_interval_ms"),
+            ("PORTHOLE__BRANDING__ACCENT_COLOR", "red;background:url(x)", "branding.accent_color"),
+            ("PORTHOLE__BRANDING__COMPANY_NAME", " ", "branding.company_name"),
+            ("PORTHOLE__BRANDING__LOGO_URL", "javascript:alert(1)", "branding.logo_url"),
+            ("PORTHOLE__BRANDING__SUPPORT_EMAIL", "support", "branding.support_email"),
         ];
         for (var, value, key) in cases {
             Jail::expect_with(|jail| {

@@ -186,7 +186,11 @@ fn demo_seeds_once_and_passes_the_isolation_check() {
     let key = stdout.split_whitespace().find(|word| word.starts_with("ph_")).unwrap_or_default();
     assert_eq!(key.len(), 3 + 64, "the API key is printed: {stdout}");
     let mails = std::fs::read_dir(dir.path().join("mail")).map(Iterator::count).unwrap_or_default();
-    assert_eq!(mails, 1, "the invited user's setup e-mail is in the mail folder");
+    assert_eq!(mails, 2, "the invited user's setup e-mail and the share link's are in the mail folder");
+    assert_eq!(mails_to(dir.path(), "thu.pham@saigontech.example"), 1);
+    assert_eq!(mails_to(dir.path(), "logistics@pacifichome.example"), 1);
+    let counts = outbox_counts(dir.path(), &format!("sqlite://{}?mode=rwc", dir.path().join("porthole.db").display()));
+    assert_eq!((counts["causes_waiting"].as_u64(), counts["sent"].as_u64()), (Some(0), Some(2)), "{counts}");
 
     let (_, before) = isolation_report(dir.path());
     let second = run(porthole(dir.path()).args(["demo", "--seed-only"]));
@@ -273,6 +277,31 @@ impl Serving {
     }
 }
 
+impl Serving {
+    /// One JSON POST over plain HTTP/1.1 with a staff key, answered whole.
+    fn post_json(&self, path: &str, key: &str, body: &str) -> String {
+        let mut stream = TcpStream::connect(&self.address).expect("the server accepts connections");
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: porthole\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("request sent");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("response read");
+        response
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit.
+    #[cfg(unix)]
+    fn stop(mut self) {
+        let killed = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
+        assert!(killed.success());
+        let status = self.child.wait().expect("wait on porthole");
+        assert!(status.success(), "a graceful stop exits 0, got {status}");
+    }
+}
+
 impl Drop for Serving {
     fn drop(&mut self) {
         if matches!(self.child.try_wait(), Ok(None)) {
@@ -296,7 +325,7 @@ fn the_demo_api_key_reads_the_showcase_shipment_and_the_share_link_asks_for_an_a
     let seeded = run(porthole(dir.path()).args(["demo", "--seed-only"]));
     let stdout = text(&seeded.stdout);
     assert!(seeded.status.success(), "{stdout}\n{}", text(&seeded.stderr));
-    let curl = stdout.lines().find(|line| line.contains("curl ")).unwrap_or_default();
+    let curl = stdout.lines().find(|line| line.contains("curl -H 'Authorization: Bearer ph_")).unwrap_or_default();
     let key = curl.split_whitespace().find(|word| word.starts_with("ph_")).unwrap_or_default();
     let key = key.trim_end_matches('\'');
     let path = curl.split("127.0.0.1:8080").nth(1).unwrap_or_default().trim();
@@ -344,4 +373,130 @@ fn serve_answers_then_stops_gracefully_on_sigterm() {
     // The process has exited, so its log ends: read it all.
     let rest: Vec<String> = serving.log.iter().collect();
     assert!(rest.iter().any(|line| line.contains("SIGTERM received")), "{rest:#?}");
+}
+
+/// The `.eml` files in the mail folder whose `To:` header names `address`.
+fn mails_to(dir: &Path, address: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir.join("mail")) else { return 0 };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_to_string(entry.path()).ok())
+        .filter(|mail| {
+            mail.lines()
+                .take_while(|line| !line.is_empty())
+                .any(|line| line.to_ascii_lowercase().starts_with("to:") && line.contains(address))
+        })
+        .count()
+}
+
+fn outbox_counts(dir: &Path, database: &str) -> serde_json::Value {
+    let output = run(porthole(dir).env("PORTHOLE__DATABASE__URL", database).args(["outbox", "list", "--json"]));
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("outbox list --json is JSON ({e}): {}", text(&output.stdout)));
+    report["counts"].clone()
+}
+
+/// The SPEC §7 demo, then SPEC §5's promise: a change committed just before
+/// the process is killed is mailed after the restart, exactly once, to
+/// exactly the Saigon Tech users who asked for it.
+#[cfg(unix)]
+#[test]
+fn an_eta_change_committed_before_a_kill_is_mailed_once_after_the_restart() {
+    const ANH: &str = "anh.nguyen@saigontech.example";
+    const CONSIGNEE: &str = "jessica.park@pacifichome.example";
+    const MEKONG: &str = "minh.tran@mekonggarments.example";
+    const INVITED: &str = "thu.pham@saigontech.example";
+    let dir = scratch();
+    let database = TestDatabase::create(dir.path());
+    let porthole = |dir: &Path| {
+        let mut command = porthole(dir);
+        command.env("PORTHOLE__DATABASE__URL", &database.url);
+        command
+    };
+    let seeded = run(porthole(dir.path()).args(["demo", "--seed-only"]));
+    let stdout = text(&seeded.stdout);
+    assert!(seeded.status.success(), "{stdout}\n{}", text(&seeded.stderr));
+    let curl = stdout.lines().find(|line| line.contains("curl -H 'Authorization: Bearer ph_")).unwrap_or_default();
+    let key = curl.split_whitespace().find(|word| word.starts_with("ph_")).unwrap_or_default().trim_end_matches('\'');
+    let shipment = curl.split("/api/v1/shipments/").nth(1).unwrap_or_default().trim();
+    assert!(shipment.starts_with("shp_") && key.len() == 67, "{stdout}");
+    assert_eq!(mails_to(dir.path(), INVITED), 1, "the seeding's setup mail went out before the welcome");
+
+    // Committed, then killed before the worker could send: the coalescing
+    // window keeps the change waiting.
+    let serving =
+        Serving::start(porthole(dir.path()).env("PORTHOLE__NOTIFICATIONS__COALESCE_SECONDS", "3600").arg("serve"));
+    let batch = r#"{"events": [{"event_id": "crash-eta", "event_type": "TRANSPORT", "event_code": "ARRI",
+        "classifier": "EST", "event_time": "2025-05-27T09:00:00-07:00",
+        "location": {"unlocode": "USLGB", "name": "Long Beach"}, "published": true}]}"#;
+    let answer = serving.post_json(&format!("/api/v1/shipments/{shipment}/events"), key, batch);
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("\"accepted\":1"), "{answer}");
+    drop(serving); // SIGKILL
+    assert_eq!(mails_to(dir.path(), ANH), 0, "nothing was sent before the kill");
+    assert_eq!(outbox_counts(dir.path(), &database.url)["causes_waiting"], 1, "the change waits in the outbox");
+
+    // Restarted: the worker sends it.
+    let serving = Serving::start(
+        porthole(dir.path())
+            .env("PORTHOLE__NOTIFICATIONS__COALESCE_SECONDS", "0")
+            .env("PORTHOLE__NOTIFICATIONS__POLL_INTERVAL_MS", "100")
+            .arg("serve"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while mails_to(dir.path(), ANH) == 0 || mails_to(dir.path(), CONSIGNEE) == 0 {
+        assert!(Instant::now() < deadline, "no ETA mail within 30 s of the restart");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    serving.stop();
+    let counts = outbox_counts(dir.path(), &database.url);
+    assert_eq!((counts["causes_waiting"].as_u64(), counts["pending"].as_u64()), (Some(0), Some(0)), "{counts}");
+
+    // Run again: nothing more goes out.
+    let serving =
+        Serving::start(porthole(dir.path()).env("PORTHOLE__NOTIFICATIONS__POLL_INTERVAL_MS", "100").arg("serve"));
+    std::thread::sleep(Duration::from_millis(1500));
+    serving.stop();
+    assert_eq!(mails_to(dir.path(), ANH), 1, "exactly once to the customer who asked for ETA mails");
+    assert_eq!(mails_to(dir.path(), CONSIGNEE), 1, "and once to the consignee who did");
+    assert_eq!(mails_to(dir.path(), MEKONG), 0, "never to the other customer");
+    assert_eq!(mails_to(dir.path(), INVITED), 1, "not to a user who has not signed in yet");
+}
+
+/// The database of a test that also runs on PostgreSQL: with
+/// `PORTHOLE_TEST_POSTGRES_URL` set, a new database next to the one it
+/// names (made and dropped with `psql`), else a SQLite file in the test's
+/// folder.
+struct TestDatabase {
+    url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    fn create(dir: &Path) -> TestDatabase {
+        let sqlite = format!("sqlite://{}?mode=rwc", dir.join("porthole.db").display());
+        let Some(admin) = std::env::var("PORTHOLE_TEST_POSTGRES_URL").ok().filter(|url| !url.trim().is_empty()) else {
+            return TestDatabase { url: sqlite, postgres: None };
+        };
+        let (server, base) = admin.rsplit_once('/').expect("a postgres://HOST/DB URL");
+        let base = base.split('?').next().unwrap_or(base);
+        let name = format!("{base}_cli_{}", std::process::id());
+        psql(&admin, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        psql(&admin, &format!("CREATE DATABASE \"{name}\""));
+        TestDatabase { url: format!("{server}/{name}"), postgres: Some((admin, name)) }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            psql(admin, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) {
+    let output = Command::new("psql").args([url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql]).output();
+    let output = output.expect("psql runs (PORTHOLE_TEST_POSTGRES_URL is set)");
+    assert!(output.status.success(), "psql {sql}: {}", text(&output.stderr));
 }

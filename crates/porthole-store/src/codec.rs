@@ -10,8 +10,9 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use porthole_app::ports::{
-    ApiKey, LinkAccess, LinkAccessEntry, LinkSession, LoginToken, PortalSession, StoredShareLink, UnsubscribeToken,
-    VerificationCode,
+    ApiKey, LinkAccess, LinkAccessEntry, LinkMailToken, LinkMailTokenPurpose, LinkSession, LoginToken, MailCause,
+    MailContent, MailRecipient, NewOutboxMail, OutboxMail, OutboxStatus, PendingCause, PortalSession, StoredShareLink,
+    UnsubscribeToken, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_domain::party::{NotificationCategory, PeriodicReport, ReportFrequency};
@@ -19,17 +20,18 @@ use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
     Cargo, Charge, ChargeSide, Classifier, CodeState, Container, ContainerNumber, DisplaySettings, Document, Email,
     EventCode, Location, Master, MasterId, Mode, NotificationPreferences, Organization, OrganizationId, ShareLink,
-    ShareLinkId, ShareRecipient, ShareSections, Shipment, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole,
-    Status, TrackingEvent, TrackingRole, TrackingUser, TrackingUserId, TransportLeg, UnLocode, UserId, UserState,
+    ShareLinkId, ShareRecipient, ShareSections, Shipment, ShipmentAudience, ShipmentId, ShipmentNotice,
+    ShipmentReference, StaffRole, Status, TrackingEvent, TrackingRole, TrackingUser, TrackingUserId, TransportLeg,
+    UnLocode, UserId, UserState, ViewerChange, ViewerDates,
 };
 use sea_orm::FromQueryResult;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::entity::{
-    api_key, link_access_entry, link_session, link_verification_code, login_token, master, organization,
-    portal_session, share_link, share_link_recipient, shipment, shipment_container, tracking_event, tracking_user,
-    unsubscribe_token,
+    api_key, link_access_entry, link_session, link_verification_code, login_token, master, organization, outbox_cause,
+    outbox_mail, portal_session, share_link, share_link_mail_token, share_link_recipient, shipment, shipment_container,
+    tracking_event, tracking_user, unsubscribe_token,
 };
 use crate::error::Corrupt;
 
@@ -60,8 +62,9 @@ fn optional_utc_time(column: &str, text: Option<&str>) -> Decoded<Option<DateTim
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {
-    // The `*Json` types hold only strings, numbers, booleans and lists, for
-    // which serde_json cannot fail; the fallback keeps this panic-free.
+    // The `*Json` types (and the domain's serde types they hold) are made of
+    // strings, numbers, booleans, times, lists and structs with string keys,
+    // for which serde_json cannot fail; the fallback keeps this panic-free.
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
@@ -577,6 +580,8 @@ pub(crate) struct SummaryRow {
 
 pub(crate) fn summary_of(row: SummaryRow) -> Decoded<ShipmentSummary> {
     Ok(ShipmentSummary {
+        // As the domain's projections show it: blank when there is none.
+        hbl_no: row.hbl_no.clone().unwrap_or_default(),
         reference: ShipmentReference::parse(&row.reference)
             .map_err(|e| Corrupt::new("shipments.reference", e.reason))?,
         pol: location("shipments.pol", &row.pol_unlocode, &row.pol_name)?,
@@ -803,6 +808,232 @@ pub(crate) fn access_entry_of(row: link_access_entry::Model) -> Decoded<LinkAcce
     })
 }
 
+pub(crate) fn link_mail_token_row(token: &LinkMailToken) -> share_link_mail_token::Model {
+    share_link_mail_token::Model {
+        digest: token.digest.as_str().to_owned(),
+        link_id: token.link_id.as_str().to_owned(),
+        email: token.email.as_str().to_owned(),
+        purpose: token.purpose.as_str().to_owned(),
+        created_at: utc_text(&token.created_at),
+    }
+}
+
+pub(crate) fn link_mail_token_of(row: share_link_mail_token::Model) -> Decoded<LinkMailToken> {
+    Ok(LinkMailToken {
+        email: email("share_link_mail_tokens.email", &row.email)?,
+        purpose: parsed("share_link_mail_tokens.purpose", &row.purpose, LinkMailTokenPurpose::parse)?,
+        created_at: utc_time("share_link_mail_tokens.created_at", &row.created_at)?,
+        digest: SecretDigest::from_stored(row.digest),
+        link_id: ShareLinkId::new(row.link_id),
+    })
+}
+
+// ---- Viewer dates ---------------------------------------------------------
+
+/// A shipment's id and `published_*` columns: what viewers see between
+/// changes.
+#[derive(Debug, FromQueryResult)]
+pub(crate) struct PublishedRow {
+    pub id: String,
+    pub published_status: String,
+    pub published_etd: Option<String>,
+    pub published_eta: Option<String>,
+    pub published_atd: Option<String>,
+    pub published_ata: Option<String>,
+}
+
+pub(crate) fn viewer_dates_of(row: &PublishedRow) -> Decoded<ViewerDates> {
+    Ok(ViewerDates {
+        status: parsed("shipments.published_status", &row.published_status, Status::parse)?,
+        etd: optional_offset_time("shipments.published_etd", row.published_etd.as_deref())?,
+        atd: optional_offset_time("shipments.published_atd", row.published_atd.as_deref())?,
+        eta: optional_offset_time("shipments.published_eta", row.published_eta.as_deref())?,
+        ata: optional_offset_time("shipments.published_ata", row.published_ata.as_deref())?,
+    })
+}
+
+// ---- The mail outbox ------------------------------------------------------
+//
+// A cause's kind is its own column; `detail` holds the rest, in the shape
+// of the kind's `*Json` type. The shipment of a change is a column of its
+// own (so the changes of one shipment can be found and go with it), not
+// part of `detail`. A mail's recipient is columns too; `content` holds what
+// it says, in the shape of its kind's `*Json` type.
+
+const SHIPMENT_CHANGED: &str = "shipment_changed";
+const PASSWORD_SETUP: &str = "password_setup";
+const LINK_SHARED: &str = "link_shared";
+const PERIODIC_REPORT: &str = "periodic_report";
+const SHIPMENT_UPDATE: &str = "shipment_update";
+
+#[derive(Serialize, Deserialize)]
+struct ShipmentChangedJson {
+    change: ViewerChange,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PasswordSetupJson {
+    tracking_user_id: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LinkSharedJson {
+    link_id: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReportJson {
+    frequency: String,
+    slot: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ShipmentUpdateJson {
+    shipment_id: String,
+    notices: Vec<ShipmentNotice>,
+}
+
+/// The content of a mail whose kind says it all.
+#[derive(Serialize, Deserialize)]
+struct NoDetailJson {}
+
+fn report_json(frequency: ReportFrequency, slot: &DateTime<Utc>) -> ReportJson {
+    ReportJson { frequency: frequency.as_str().to_owned(), slot: utc_text(slot) }
+}
+
+fn report_of(column: &str, json: &ReportJson) -> Decoded<(ReportFrequency, DateTime<Utc>)> {
+    Ok((parsed(column, &json.frequency, ReportFrequency::parse)?, utc_time(column, &json.slot)?))
+}
+
+/// A new cause's row: not dispatched.
+pub(crate) fn cause_row(cause: &MailCause, key: Option<String>, created_at: &str) -> outbox_cause::ActiveModel {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    let (shipment_id, detail) = match cause {
+        MailCause::ShipmentChanged { shipment_id, change } => {
+            (Some(shipment_id.as_str().to_owned()), to_json(&ShipmentChangedJson { change: change.clone() }))
+        }
+        MailCause::PasswordSetup { tracking_user_id } => {
+            (None, to_json(&PasswordSetupJson { tracking_user_id: tracking_user_id.as_str().to_owned() }))
+        }
+        MailCause::LinkShared { link_id } => (None, to_json(&LinkSharedJson { link_id: link_id.as_str().to_owned() })),
+        MailCause::PeriodicReport { frequency, slot } => (None, to_json(&report_json(*frequency, slot))),
+    };
+    outbox_cause::ActiveModel {
+        id: NotSet,
+        dedupe_key: Set(key),
+        kind: Set(cause.kind().to_owned()),
+        shipment_id: Set(shipment_id),
+        detail: Set(detail),
+        created_at: Set(created_at.to_owned()),
+        dispatched_at: Set(None),
+    }
+}
+
+pub(crate) fn pending_cause_of(row: outbox_cause::Model) -> Decoded<PendingCause> {
+    const DETAIL: &str = "outbox_causes.detail";
+    let cause = match row.kind.as_str() {
+        SHIPMENT_CHANGED => {
+            let shipment_id =
+                row.shipment_id.ok_or_else(|| Corrupt::new("outbox_causes.shipment_id", "is empty for a change"))?;
+            let json: ShipmentChangedJson = from_json(DETAIL, &row.detail)?;
+            MailCause::ShipmentChanged { shipment_id: ShipmentId::new(shipment_id), change: json.change }
+        }
+        PASSWORD_SETUP => {
+            let json: PasswordSetupJson = from_json(DETAIL, &row.detail)?;
+            MailCause::PasswordSetup { tracking_user_id: TrackingUserId::new(json.tracking_user_id) }
+        }
+        LINK_SHARED => {
+            let json: LinkSharedJson = from_json(DETAIL, &row.detail)?;
+            MailCause::LinkShared { link_id: ShareLinkId::new(json.link_id) }
+        }
+        PERIODIC_REPORT => {
+            let json: ReportJson = from_json(DETAIL, &row.detail)?;
+            let (frequency, slot) = report_of(DETAIL, &json)?;
+            MailCause::PeriodicReport { frequency, slot }
+        }
+        other => return Err(Corrupt::new("outbox_causes.kind", format!("unknown value '{other}'"))),
+    };
+    Ok(PendingCause { id: row.id, cause, created_at: utc_time("outbox_causes.created_at", &row.created_at)? })
+}
+
+/// A mail just queued: pending, due at `now`, never attempted.
+pub(crate) fn outbox_mail_row(mail: &NewOutboxMail, now: &str) -> outbox_mail::ActiveModel {
+    use sea_orm::ActiveValue::{NotSet, Set};
+    let (user, link, address) = match &mail.recipient {
+        MailRecipient::User(id) => (Some(id.as_str().to_owned()), None, None),
+        MailRecipient::LinkRecipient { link_id, email } => {
+            (None, Some(link_id.as_str().to_owned()), Some(email.as_str().to_owned()))
+        }
+    };
+    let content = match &mail.content {
+        MailContent::ShipmentUpdate { shipment_id, notices } => {
+            to_json(&ShipmentUpdateJson { shipment_id: shipment_id.as_str().to_owned(), notices: notices.clone() })
+        }
+        MailContent::PasswordSetup | MailContent::LinkShared => to_json(&NoDetailJson {}),
+        MailContent::PeriodicReport { frequency, slot } => to_json(&report_json(*frequency, slot)),
+    };
+    outbox_mail::ActiveModel {
+        id: NotSet,
+        dedupe_key: Set(mail.dedupe_key.clone()),
+        kind: Set(mail.content.kind().to_owned()),
+        recipient_user_id: Set(user),
+        recipient_link_id: Set(link),
+        recipient_email: Set(address),
+        content: Set(content),
+        status: Set(OutboxStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        created_at: Set(now.to_owned()),
+        next_attempt_at: Set(now.to_owned()),
+        lease_until: Set(None),
+        finished_at: Set(None),
+        last_error: Set(None),
+    }
+}
+
+pub(crate) fn outbox_mail_of(row: outbox_mail::Model) -> Decoded<OutboxMail> {
+    const CONTENT: &str = "outbox_mails.content";
+    let recipient = match (row.recipient_user_id, row.recipient_link_id, row.recipient_email) {
+        (Some(user), None, None) => MailRecipient::User(TrackingUserId::new(user)),
+        (None, Some(link), Some(address)) => MailRecipient::LinkRecipient {
+            link_id: ShareLinkId::new(link),
+            email: email("outbox_mails.recipient_email", &address)?,
+        },
+        _ => return Err(Corrupt::new("outbox_mails.recipient", "names no recipient, or more than one")),
+    };
+    let content = match row.kind.as_str() {
+        SHIPMENT_UPDATE => {
+            let json: ShipmentUpdateJson = from_json(CONTENT, &row.content)?;
+            MailContent::ShipmentUpdate { shipment_id: ShipmentId::new(json.shipment_id), notices: json.notices }
+        }
+        PASSWORD_SETUP => {
+            let _: NoDetailJson = from_json(CONTENT, &row.content)?;
+            MailContent::PasswordSetup
+        }
+        LINK_SHARED => {
+            let _: NoDetailJson = from_json(CONTENT, &row.content)?;
+            MailContent::LinkShared
+        }
+        PERIODIC_REPORT => {
+            let json: ReportJson = from_json(CONTENT, &row.content)?;
+            let (frequency, slot) = report_of(CONTENT, &json)?;
+            MailContent::PeriodicReport { frequency, slot }
+        }
+        other => return Err(Corrupt::new("outbox_mails.kind", format!("unknown value '{other}'"))),
+    };
+    Ok(OutboxMail {
+        id: row.id,
+        dedupe_key: row.dedupe_key,
+        recipient,
+        content,
+        status: parsed("outbox_mails.status", &row.status, OutboxStatus::parse)?,
+        attempts: u32::try_from(row.attempts).map_err(|_| Corrupt::new("outbox_mails.attempts", "is negative"))?,
+        created_at: utc_time("outbox_mails.created_at", &row.created_at)?,
+        next_attempt_at: utc_time("outbox_mails.next_attempt_at", &row.next_attempt_at)?,
+        finished_at: optional_utc_time("outbox_mails.finished_at", row.finished_at.as_deref())?,
+        last_error: row.last_error,
+    })
+}
+
 // ---- API keys -------------------------------------------------------------
 
 pub(crate) fn api_key_of(row: api_key::Model) -> Decoded<ApiKey> {
@@ -835,6 +1066,197 @@ mod tests {
         assert!(utc_text(&early) < utc_text(&late));
         assert_eq!(utc_text(&early).len(), utc_text(&late).len());
         assert_eq!(utc_time("t", &utc_text(&early)), Ok(early));
+    }
+
+    fn cause_model(row: outbox_cause::ActiveModel, id: i64) -> outbox_cause::Model {
+        outbox_cause::Model {
+            id,
+            dedupe_key: row.dedupe_key.unwrap(),
+            kind: row.kind.unwrap(),
+            shipment_id: row.shipment_id.unwrap(),
+            detail: row.detail.unwrap(),
+            created_at: row.created_at.unwrap(),
+            dispatched_at: row.dispatched_at.unwrap(),
+        }
+    }
+
+    fn mail_model(row: outbox_mail::ActiveModel, id: i64) -> outbox_mail::Model {
+        outbox_mail::Model {
+            id,
+            dedupe_key: row.dedupe_key.unwrap(),
+            kind: row.kind.unwrap(),
+            recipient_user_id: row.recipient_user_id.unwrap(),
+            recipient_link_id: row.recipient_link_id.unwrap(),
+            recipient_email: row.recipient_email.unwrap(),
+            content: row.content.unwrap(),
+            status: row.status.unwrap(),
+            attempts: row.attempts.unwrap(),
+            created_at: row.created_at.unwrap(),
+            next_attempt_at: row.next_attempt_at.unwrap(),
+            lease_until: row.lease_until.unwrap(),
+            finished_at: row.finished_at.unwrap(),
+            last_error: row.last_error.unwrap(),
+        }
+    }
+
+    fn change() -> ViewerChange {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).expect("valid");
+        let dates = |eta: &str| ViewerDates {
+            status: Status::InTransit,
+            etd: Some(at("2025-05-10T18:00:00+07:00")),
+            atd: Some(at("2025-05-10T21:15:30.250+07:00")),
+            eta: Some(at(eta)),
+            ata: None,
+        };
+        ViewerChange {
+            before: dates("2025-05-25T08:00:00-07:00"),
+            after: dates("2025-05-27T08:00:00.123456789-07:00"),
+            new_events: vec![porthole_domain::SeenEvent {
+                event_id: "evt-1".to_owned(),
+                code: "DEPA".to_owned(),
+                label: "Departed".to_owned(),
+                event_time: at("2025-05-10T21:15:30.250+07:00"),
+                milestone: true,
+                document: false,
+            }],
+        }
+    }
+
+    #[test]
+    fn every_cause_round_trips() {
+        let slot = utc_time("t", "2025-05-12T01:00:00Z").expect("valid");
+        let causes = [
+            MailCause::ShipmentChanged { shipment_id: ShipmentId::new("shp_1"), change: change() },
+            MailCause::PasswordSetup { tracking_user_id: TrackingUserId::new("tus_1") },
+            MailCause::LinkShared { link_id: ShareLinkId::new("lnk_1") },
+            MailCause::PeriodicReport { frequency: ReportFrequency::Weekly, slot },
+        ];
+        for (cause, id) in causes.into_iter().zip(1..) {
+            let row = cause_model(cause_row(&cause, Some("key".to_owned()), "2025-05-12T01:00:00.000000000Z"), id);
+            assert_eq!(row.kind, cause.kind());
+            assert_eq!(row.shipment_id.is_some(), matches!(cause, MailCause::ShipmentChanged { .. }));
+            if row.shipment_id.is_some() {
+                // Equality of times ignores their offset; the stored text keeps it.
+                assert!(row.detail.contains("2025-05-27T08:00:00.123456789-07:00"), "{}", row.detail);
+            }
+            let read = pending_cause_of(row).expect("readable");
+            assert_eq!(read, PendingCause { id, cause, created_at: slot });
+        }
+    }
+
+    #[test]
+    fn every_mail_round_trips() {
+        let slot = utc_time("t", "2025-05-12T01:00:00Z").expect("valid");
+        let notices = change().notices(&porthole_domain::NoticePolicy::default());
+        assert_eq!(notices.len(), 2, "a milestone and a moved arrival: {notices:?}");
+        let link_recipient = MailRecipient::LinkRecipient {
+            link_id: ShareLinkId::new("lnk_1"),
+            email: Email::parse("desk@buyer.example").expect("valid"),
+        };
+        let mails = [
+            (MailRecipient::User(TrackingUserId::new("tus_1")), MailContent::PasswordSetup),
+            (link_recipient.clone(), MailContent::LinkShared),
+            (link_recipient, MailContent::ShipmentUpdate { shipment_id: ShipmentId::new("shp_1"), notices }),
+            (
+                MailRecipient::User(TrackingUserId::new("tus_2")),
+                MailContent::PeriodicReport { frequency: ReportFrequency::Daily, slot },
+            ),
+        ];
+        for ((recipient, content), id) in mails.into_iter().zip(1..) {
+            let mail = NewOutboxMail { dedupe_key: format!("key-{id}"), recipient, content };
+            let row = mail_model(outbox_mail_row(&mail, &utc_text(&slot)), id);
+            assert_eq!(row.kind, mail.content.kind());
+            let read = outbox_mail_of(row).expect("readable");
+            assert_eq!(
+                read,
+                OutboxMail {
+                    id,
+                    dedupe_key: mail.dedupe_key,
+                    recipient: mail.recipient,
+                    content: mail.content,
+                    status: OutboxStatus::Pending,
+                    attempts: 0,
+                    created_at: slot,
+                    next_attempt_at: slot,
+                    finished_at: None,
+                    last_error: None,
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn unreadable_outbox_rows_are_corrupt() {
+        let cause = || {
+            let row = cause_row(
+                &MailCause::ShipmentChanged { shipment_id: ShipmentId::new("shp_1"), change: change() },
+                None,
+                "2025-05-12T01:00:00.000000000Z",
+            );
+            cause_model(row, 1)
+        };
+        let corrupt_cause = |row: outbox_cause::Model| pending_cause_of(row).err().map(|c| c.column().to_owned());
+        assert_eq!(
+            corrupt_cause(outbox_cause::Model { kind: "gossip".to_owned(), ..cause() }).as_deref(),
+            Some("outbox_causes.kind")
+        );
+        assert_eq!(
+            corrupt_cause(outbox_cause::Model { shipment_id: None, ..cause() }).as_deref(),
+            Some("outbox_causes.shipment_id")
+        );
+        assert_eq!(
+            corrupt_cause(outbox_cause::Model { detail: "{}".to_owned(), ..cause() }).as_deref(),
+            Some("outbox_causes.detail")
+        );
+        let report = cause_model(
+            cause_row(
+                &MailCause::PeriodicReport { frequency: ReportFrequency::Daily, slot: Utc::now() },
+                None,
+                "2025-05-12T01:00:00.000000000Z",
+            ),
+            2,
+        );
+        let hourly = outbox_cause::Model { detail: report.detail.replace("daily", "hourly"), ..report };
+        assert_eq!(corrupt_cause(hourly).as_deref(), Some("outbox_causes.detail"));
+
+        let mail = || {
+            let new = NewOutboxMail {
+                dedupe_key: "k".to_owned(),
+                recipient: MailRecipient::User(TrackingUserId::new("tus_1")),
+                content: MailContent::PasswordSetup,
+            };
+            mail_model(outbox_mail_row(&new, "2025-05-12T01:00:00.000000000Z"), 1)
+        };
+        let corrupt_mail = |row: outbox_mail::Model| outbox_mail_of(row).err().map(|c| c.column().to_owned());
+        let two_recipients = outbox_mail::Model {
+            recipient_link_id: Some("lnk_1".to_owned()),
+            recipient_email: Some("desk@buyer.example".to_owned()),
+            ..mail()
+        };
+        assert_eq!(corrupt_mail(two_recipients).as_deref(), Some("outbox_mails.recipient"));
+        let nobody = outbox_mail::Model { recipient_user_id: None, ..mail() };
+        assert_eq!(corrupt_mail(nobody).as_deref(), Some("outbox_mails.recipient"));
+        let bad_address = outbox_mail::Model {
+            recipient_user_id: None,
+            recipient_link_id: Some("lnk_1".to_owned()),
+            recipient_email: Some("not an address".to_owned()),
+            ..mail()
+        };
+        assert_eq!(corrupt_mail(bad_address).as_deref(), Some("outbox_mails.recipient_email"));
+        assert_eq!(
+            corrupt_mail(outbox_mail::Model { status: "lost".to_owned(), ..mail() }).as_deref(),
+            Some("outbox_mails.status")
+        );
+        assert_eq!(
+            corrupt_mail(outbox_mail::Model { attempts: -1, ..mail() }).as_deref(),
+            Some("outbox_mails.attempts")
+        );
+        assert_eq!(
+            corrupt_mail(outbox_mail::Model { kind: "poem".to_owned(), ..mail() }).as_deref(),
+            Some("outbox_mails.kind")
+        );
+        let update = outbox_mail::Model { kind: "shipment_update".to_owned(), ..mail() };
+        assert_eq!(corrupt_mail(update).as_deref(), Some("outbox_mails.content"));
     }
 
     proptest::proptest! {

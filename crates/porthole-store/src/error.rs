@@ -74,6 +74,12 @@ impl Corrupt {
     pub fn new(column: &str, problem: impl Into<String>) -> Self {
         Self { column: column.to_owned(), problem: problem.into() }
     }
+
+    /// The column whose value is unreadable.
+    #[cfg(test)]
+    pub fn column(&self) -> &str {
+        &self.column
+    }
 }
 
 impl From<Corrupt> for RepoError {

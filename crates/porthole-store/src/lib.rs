@@ -16,7 +16,11 @@
 //!   snapshot.
 //! - The milestone state viewers see is derived by the domain
 //!   (`ShipmentRecord::viewer_state`) and stored in `shipments.published_*`
-//!   by the same transaction that changed its inputs.
+//!   by the same transaction that changed its inputs. That transaction also
+//!   records what changed for viewers (`ViewerChange::between`, from the
+//!   `published_*` columns it found) as a mail cause in the outbox.
+//! - Mail owed by a change is recorded as a cause by the change's own
+//!   transaction, so no change commits without its mail.
 
 mod codec;
 pub mod entity;
@@ -130,6 +134,7 @@ impl Store {
             tracking_users: store.clone(),
             credentials: store.clone(),
             share_links: store.clone(),
+            outbox: store.clone(),
             mailer,
             api_keys: store.clone(),
             health: store,

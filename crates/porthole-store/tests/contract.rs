@@ -14,18 +14,20 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use porthole_app::input::{EventInput, LocationInput, OrganizationInput, ShipmentInput};
 use porthole_app::ports::{
-    ApiKey, ApiKeyRepository, AppendOutcome, Clock, CredentialRepository, HealthCheck, LinkAccess, LinkAccessEntry,
-    LinkSession, LoginToken, MasterRepository, OrganizationRepository, PortalSession, RandomIds, RepoError,
-    ShareLinkRepository, ShipmentQuery, ShipmentRepository, StoredShareLink, SystemClock, TokenPurpose,
-    TrackingUserRepository, UnsubscribeToken, Upserted, VerificationCode,
+    ApiKey, ApiKeyRepository, AppendOutcome, AttemptOutcome, CauseId, Clock, CredentialRepository, HealthCheck,
+    LinkAccess, LinkAccessEntry, LinkMailToken, LinkMailTokenPurpose, LinkSession, LoginToken, MailCause, MailContent,
+    MailRecipient, MasterRepository, NewOutboxMail, OrganizationRepository, OutboxCounts, OutboxMailId,
+    OutboxRepository, OutboxStatus, PendingCause, PortalSession, RandomIds, RepoError, ShareLinkRepository,
+    ShipmentQuery, ShipmentRepository, StoredShareLink, SystemClock, TokenPurpose, TrackingUserRepository,
+    UnsubscribeToken, Upserted, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppError, LinkEntry, Porthole, ShareLinkOptions};
 use porthole_domain::projection::{Dates, ShipmentSummary};
 use porthole_domain::{
-    Classifier, CodeState, Email, EventCode, NotificationCategory, OrganizationId, ShareLink, ShareLinkId,
-    ShareRecipient, ShareSections, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status, TrackingRole,
-    TrackingUserId, ViewerScope, scope_of, visible_to,
+    Classifier, CodeState, Email, EventCode, NotificationCategory, OrganizationId, ReportFrequency, ShareLink,
+    ShareLinkId, ShareRecipient, ShareSections, ShipmentAudience, ShipmentId, ShipmentReference, StaffRole, Status,
+    TrackingRole, TrackingUserId, ViewerChange, ViewerDates, ViewerScope, scope_of, visible_to,
 };
 use porthole_store::entity::link_session as link_session_rows;
 use porthole_store::entity::link_verification_code as link_verification_code_rows;
@@ -106,6 +108,17 @@ contract! {
     existing_shipment_ids_name_only_existing_shipments,
     the_share_link_use_cases_run_on_the_store,
     unsubscribe_tokens_are_found_by_digest_and_go_with_their_user,
+    tracking_users_and_links_record_their_causes_all_or_none,
+    appended_events_record_what_viewers_saw_change,
+    an_upsert_that_moves_a_date_records_a_change,
+    due_causes_wait_for_a_burst_to_settle_and_return_it_whole,
+    dispatching_marks_causes_once_and_queues_each_mail_once,
+    a_cause_with_a_key_is_recorded_once,
+    concurrent_claimers_never_share_a_mail,
+    finishing_an_attempt_records_its_outcome,
+    a_failed_mail_can_be_retried,
+    mail_tokens_open_links_and_stop_updates,
+    concurrent_appends_to_one_shipment_record_a_chain_of_changes,
 }
 
 /// Runs `additional_addresses_written_before_the_lookup_are_found`, which
@@ -455,7 +468,7 @@ async fn tracking_users_in_returns_whole_users(store: Store) {
         tracking_user("tu_3", "lb.agent", TrackingRole::OverseasAgent, &["org_agent"], &["org_saigon", "org_other"]);
     let elsewhere = tracking_user("tu_4", "other.ops", TrackingRole::Customer, &["org_other"], &[]);
     for user in [&customer, &consignee, &agent, &elsewhere] {
-        store.insert_tracking_user(user).await.expect("insert user");
+        store.insert_tracking_user(user, &[]).await.expect("insert user");
     }
 
     let by_id = |mut users: Vec<porthole_domain::TrackingUser>| {
@@ -471,18 +484,18 @@ async fn tracking_users_in_returns_whole_users(store: Store) {
 
     let mut same_login = tracking_user("tu_5", "saigon.ops", TrackingRole::Shipper, &["org_other"], &[]);
     same_login.email = porthole_domain::Email::parse("another.person@saigon.example").expect("email");
-    assert_eq!(store.insert_tracking_user(&same_login).await, Err(duplicate("user_id")));
+    assert_eq!(store.insert_tracking_user(&same_login, &[]).await, Err(duplicate("user_id")));
     let mut same_email = tracking_user("tu_7", "saigon.ops.two", TrackingRole::Shipper, &["org_other"], &[]);
     same_email.email = customer.email.clone();
     assert_eq!(
-        store.insert_tracking_user(&same_email).await,
+        store.insert_tracking_user(&same_email, &[]).await,
         Err(duplicate("email")),
         "a primary e-mail signs one user in"
     );
 
     // A link to an unknown organization refuses the whole user.
     let dangling = tracking_user("tu_6", "dangling", TrackingRole::Customer, &["org_other", "org_nowhere"], &[]);
-    assert_eq!(store.insert_tracking_user(&dangling).await, Err(RepoError::NotFound));
+    assert_eq!(store.insert_tracking_user(&dangling, &[]).await, Err(RepoError::NotFound));
     let others = store.tracking_users_in(&[org_id("org_other")]).await.expect("query");
     assert_eq!(others.iter().map(|u| u.id.as_str()).collect::<BTreeSet<_>>(), BTreeSet::from(["tu_4"]));
 }
@@ -692,6 +705,20 @@ async fn sqlite_lookups_use_their_indexes() {
                 "SELECT * FROM link_access_log WHERE link_id = 'x' ORDER BY at DESC, id DESC LIMIT 500",
                 "idx_link_access_log_link_id_at",
             ),
+            ("SELECT digest FROM share_link_mail_tokens WHERE link_id = 'x'", "idx_share_link_mail_tokens_link_id"),
+            ("SELECT id FROM outbox_causes WHERE dedupe_key = 'x'", "uq_outbox_causes_dedupe_key"),
+            ("SELECT id FROM outbox_causes WHERE shipment_id = 'x'", "idx_outbox_causes_shipment_id"),
+            ("SELECT id FROM outbox_mails WHERE dedupe_key = 'x'", "uq_outbox_mails_dedupe_key"),
+            ("SELECT id FROM outbox_mails WHERE recipient_user_id = 'x'", "idx_outbox_mails_recipient_user_id"),
+            ("SELECT id FROM outbox_mails WHERE recipient_link_id = 'x'", "idx_outbox_mails_recipient_link_id"),
+            (
+                "SELECT id FROM outbox_mails WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT 50",
+                "idx_outbox_mails_status_created_at_id",
+            ),
+            (
+                "SELECT id FROM outbox_mails ORDER BY created_at DESC, id DESC LIMIT 50",
+                "idx_outbox_mails_created_at_id",
+            ),
         ];
         for (query, index) in lookups {
             let plan = store
@@ -766,8 +793,8 @@ async fn update_tracking_user_replaces_links_but_not_the_state(store: Store) {
     seed_parties(&store).await;
     let agent = tracking_user("tu_1", "lb.agent", TrackingRole::OverseasAgent, &["org_agent"], &["org_saigon"]);
     let other = tracking_user("tu_2", "other.ops", TrackingRole::Customer, &["org_other"], &[]);
-    store.insert_tracking_user(&agent).await.expect("insert agent");
-    store.insert_tracking_user(&other).await.expect("insert other");
+    store.insert_tracking_user(&agent, &[]).await.expect("insert agent");
+    store.insert_tracking_user(&other, &[]).await.expect("insert other");
 
     let mut edited = agent.clone();
     edited.user_id = porthole_domain::UserId::parse("LB.Agent.2").expect("valid");
@@ -814,7 +841,7 @@ async fn tracking_users_are_found_by_id_login_and_every_address(store: Store) {
     second.additional_emails = vec![first.email.clone()];
     let third = tracking_user("tu_c", "third.user", TrackingRole::Shipper, &["org_saigon", "org_other"], &[]);
     for user in [&third, &first, &second] {
-        store.insert_tracking_user(user).await.expect("insert");
+        store.insert_tracking_user(user, &[]).await.expect("insert");
     }
 
     assert_eq!(store.tracking_user(&first.id).await, Ok(Some(first.clone())));
@@ -883,7 +910,7 @@ async fn seed_user(store: &Store, id: &str, state: porthole_domain::UserState) -
     seed_parties(store).await;
     let mut user = tracking_user(id, &format!("user.{id}"), TrackingRole::Customer, &["org_saigon"], &[]);
     user.state = state;
-    store.insert_tracking_user(&user).await.expect("insert user");
+    store.insert_tracking_user(&user, &[]).await.expect("insert user");
     user
 }
 
@@ -973,7 +1000,7 @@ async fn session_rows(store: &Store) -> u64 {
 async fn disabling_a_user_ends_their_sessions_and_links(store: Store) {
     let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
     let bystander = tracking_user("tu_2", "bystander", TrackingRole::Customer, &["org_other"], &[]);
-    store.insert_tracking_user(&bystander).await.expect("insert bystander");
+    store.insert_tracking_user(&bystander, &[]).await.expect("insert bystander");
     let now = utc("2025-05-01T09:00:00Z");
     for (secret, owner) in [("ps_a", "tu_1"), ("ps_b", "tu_1"), ("ps_c", "tu_2")] {
         let session = portal_session(&SecretDigest::of(secret), owner, "2025-05-01T08:00:00Z", Duration::hours(12));
@@ -1000,7 +1027,7 @@ async fn set_password_activates_and_ends_sessions(store: Store) {
     let invited = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
     let mut disabled = tracking_user("tu_2", "disabled.user", TrackingRole::Customer, &["org_saigon"], &[]);
     disabled.state = porthole_domain::UserState::Disabled;
-    store.insert_tracking_user(&disabled).await.expect("insert");
+    store.insert_tracking_user(&disabled, &[]).await.expect("insert");
     assert_eq!(store.password_hash(&invited.id).await, Ok(None));
     let session = SecretDigest::of("ps_before");
     store
@@ -1093,7 +1120,7 @@ async fn enabling_a_user_restores_the_state_their_password_allows(store: Store) 
     let with_password = seed_user(&store, "tu_1", porthole_domain::UserState::Invited).await;
     store.set_password(&with_password.id, "$argon2id$x").await.expect("set");
     let without_password = tracking_user("tu_2", "no.password", TrackingRole::Customer, &["org_saigon"], &[]);
-    store.insert_tracking_user(&without_password).await.expect("insert");
+    store.insert_tracking_user(&without_password, &[]).await.expect("insert");
     for user in [&with_password, &without_password] {
         store.disable_tracking_user(&user.id).await.expect("disable");
         assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Disabled));
@@ -1394,7 +1421,7 @@ async fn insert_world(store: &Store, world: &World) {
         }
     }
     for user in &world.users {
-        store.insert_tracking_user(user).await.expect("insert user");
+        store.insert_tracking_user(user, &[]).await.expect("insert user");
     }
 }
 
@@ -1512,6 +1539,7 @@ async fn shipment_summaries_walk_every_shipment_in_id_order(store: Store) {
         let state = record.viewer_state();
         assert_eq!(summary.id, generated.shipment.id);
         assert_eq!(summary.reference, generated.shipment.reference);
+        assert_eq!(summary.hbl_no, generated.shipment.hbl_no.clone().unwrap_or_default(), "blank when missing");
         assert_eq!(summary.audience, generated.audience, "{}", summary.id);
         assert_eq!((&summary.pol, &summary.pod), (&generated.shipment.pol, &generated.shipment.pod));
         assert_eq!(summary.dates, Dates { etd: state.etd, eta: state.eta, atd: state.atd, ata: state.ata });
@@ -1635,7 +1663,10 @@ async fn share_links_are_stored_whole_and_read_newest_first(store: Store) {
     second.sections = ShareSections::default();
     let other = new_link("lnk_3", "shp_2", "2025-05-12T08:00:00Z", &["desk@buyer.example"]);
     store
-        .insert_share_links(&[(first.clone(), token("1")), (second.clone(), token("2")), (other.clone(), token("3"))])
+        .insert_share_links(
+            &[(first.clone(), token("1")), (second.clone(), token("2")), (other.clone(), token("3"))],
+            &[],
+        )
         .await
         .expect("insert");
 
@@ -1651,7 +1682,7 @@ async fn share_links_are_stored_whole_and_read_newest_first(store: Store) {
     );
     assert_eq!(store.share_links_of(&ShipmentId::new("shp_2")).await, Ok(vec![undelivered(&other)]));
     assert_eq!(store.share_links_of(&ShipmentId::new("shp_none")).await, Ok(Vec::new()));
-    assert_eq!(store.insert_share_links(&[]).await, Ok(()));
+    assert_eq!(store.insert_share_links(&[], &[]).await, Ok(()));
 }
 
 async fn a_batch_of_links_is_all_or_none(store: Store) {
@@ -1660,7 +1691,7 @@ async fn a_batch_of_links_is_all_or_none(store: Store) {
     const BATCH: usize = 600;
     seed_linkable(&store).await;
     let kept = new_link("lnk_kept", "shp_2", "2025-05-01T00:00:00Z", &["desk@buyer.example"]);
-    store.insert_share_links(&[(kept.clone(), token("kept"))]).await.expect("insert");
+    store.insert_share_links(&[(kept.clone(), token("kept"))], &[]).await.expect("insert");
     let recipients = ["a@buyer.example", "b@buyer.example", "c@buyer.example", "d@buyer.example", "e@buyer.example"];
     let batch: Vec<(ShareLink, SecretDigest)> = (0..BATCH)
         .map(|n| {
@@ -1676,16 +1707,19 @@ async fn a_batch_of_links_is_all_or_none(store: Store) {
     };
 
     let ghost_shipment = new_link("lnk_ghost", "shp_none", "2025-05-11T00:00:00Z", &[]);
-    assert_eq!(store.insert_share_links(&with_last(ghost_shipment, token("ghost"))).await, Err(RepoError::NotFound));
+    assert_eq!(
+        store.insert_share_links(&with_last(ghost_shipment, token("ghost")), &[]).await,
+        Err(RepoError::NotFound)
+    );
     let taken_token = new_link("lnk_clash", "shp_1", "2025-05-11T00:00:00Z", &recipients);
-    assert_eq!(store.insert_share_links(&with_last(taken_token, token("kept"))).await, Err(duplicate("token")));
+    assert_eq!(store.insert_share_links(&with_last(taken_token, token("kept")), &[]).await, Err(duplicate("token")));
     let taken_id = new_link("lnk_kept", "shp_1", "2025-05-11T00:00:00Z", &[]);
-    assert_eq!(store.insert_share_links(&with_last(taken_id, token("fresh"))).await, Err(duplicate("id")));
+    assert_eq!(store.insert_share_links(&with_last(taken_id, token("fresh")), &[]).await, Err(duplicate("id")));
     assert_eq!(rows::<share_link_rows::Entity>(&store).await, 1, "no link of a refused batch is kept");
     assert_eq!(rows::<share_link_recipient_rows::Entity>(&store).await, 1, "nor any recipient");
     assert_eq!(store.share_link(&kept.id).await, Ok(Some(undelivered(&kept))));
 
-    store.insert_share_links(&batch).await.expect("the batch alone");
+    store.insert_share_links(&batch, &[]).await.expect("the batch alone");
     let expected: Vec<StoredShareLink> = batch.iter().rev().map(|(link, _)| undelivered(link)).collect();
     assert_eq!(store.share_links_of(&ShipmentId::new("shp_1")).await, Ok(expected));
     let (last, last_token) = &batch[BATCH - 1];
@@ -1696,7 +1730,10 @@ async fn revoking_a_link_ends_its_sessions(store: Store) {
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
     let bystander = new_link("lnk_2", "shp_1", "2025-05-10T09:00:00Z", &[]);
-    store.insert_share_links(&[(link.clone(), token("1")), (bystander.clone(), token("2"))]).await.expect("insert");
+    store
+        .insert_share_links(&[(link.clone(), token("1")), (bystander.clone(), token("2"))], &[])
+        .await
+        .expect("insert");
     let now = utc("2025-05-10T10:30:00Z");
     for (secret, owner) in [("ls_a", "lnk_1"), ("ls_b", "lnk_1"), ("ls_c", "lnk_2")] {
         let session = viewer_session(secret, owner, None, "2025-05-10T10:00:00Z", Duration::hours(12));
@@ -1730,7 +1767,10 @@ async fn a_new_token_kills_the_old_token_sessions_and_codes(store: Store) {
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
     let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
-    store.insert_share_links(&[(link.clone(), token("old")), (other.clone(), token("other"))]).await.expect("insert");
+    store
+        .insert_share_links(&[(link.clone(), token("old")), (other.clone(), token("other"))], &[])
+        .await
+        .expect("insert");
     let now = utc("2025-05-10T10:30:00Z");
     for (secret, owner) in [("ls_a", "lnk_1"), ("ls_b", "lnk_2")] {
         let session = viewer_session(secret, owner, None, "2025-05-10T10:00:00Z", Duration::hours(12));
@@ -1762,7 +1802,7 @@ async fn a_new_token_kills_the_old_token_sessions_and_codes(store: Store) {
 async fn link_sessions_live_until_they_expire(store: Store) {
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
-    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    store.insert_share_links(&[(link.clone(), token("1"))], &[]).await.expect("insert");
     let session =
         viewer_session("ls_1", "lnk_1", Some("desk@buyer.example"), "2025-05-10T10:00:00Z", Duration::hours(12));
     store.insert_link_session(&session).await.expect("insert");
@@ -1789,7 +1829,7 @@ async fn only_the_newest_code_counts_and_a_code_redeems_once(store: Store) {
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example", "ops@buyer.example"]);
     let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
-    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))]).await.expect("insert");
+    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))], &[]).await.expect("insert");
     let desk = address("desk@buyer.example");
     let now = utc("2025-05-10T10:06:00Z");
 
@@ -1865,7 +1905,7 @@ async fn concurrent_code_entries_are_all_counted_and_one_redeems(store: Store) {
     const ROUNDS: usize = 5;
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
-    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    store.insert_share_links(&[(link.clone(), token("1"))], &[]).await.expect("insert");
 
     let mistyped = sent_code("lnk_1", "desk@buyer.example", "999999", "2025-05-10T10:00:00Z");
     store.insert_verification_code(&mistyped).await.expect("insert");
@@ -1925,7 +1965,7 @@ async fn concurrent_code_requests_leave_one_code(store: Store) {
     const REQUESTS: usize = 8;
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
-    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    store.insert_share_links(&[(link.clone(), token("1"))], &[]).await.expect("insert");
     let start = Arc::new(tokio::sync::Barrier::new(REQUESTS));
     let mut requests = tokio::task::JoinSet::new();
     for n in 0..REQUESTS {
@@ -1946,7 +1986,7 @@ async fn the_access_log_is_newest_first_and_limited(store: Store) {
     seed_linkable(&store).await;
     let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
     let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &[]);
-    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))]).await.expect("insert");
+    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))], &[]).await.expect("insert");
     let entry = |at: &str, access: LinkAccess, email: Option<&str>, client: Option<&str>| LinkAccessEntry {
         at: utc(at),
         access,
@@ -2005,7 +2045,7 @@ async fn delivered_at_is_when_viewers_first_saw_the_shipment_done(store: Store) 
     let sent = shipment("shp_1", "SHP/202505/00080", "org_saigon");
     ports.shipments.upsert_shipment(&sent).await.expect("upsert");
     let link = new_link("lnk_1", "shp_1", "2025-05-20T00:00:00Z", &[]);
-    store.insert_share_links(&[(link.clone(), token("1"))]).await.expect("insert");
+    store.insert_share_links(&[(link.clone(), token("1"))], &[]).await.expect("insert");
     assert_eq!(delivered_at(&store, &link.id).await, None);
 
     clock.set("2025-05-30T09:00:00Z");
@@ -2137,4 +2177,618 @@ async fn the_share_link_use_cases_run_on_the_store(store: Store) {
     let after = app.shared_shipment(&link_id, session.secret.expose(), None).await;
     assert!(matches!(after, Err(AppError::NotFound)), "{after:?}");
     assert!(matches!(app.open_share_link(&token).await, Err(AppError::NotFound)));
+}
+
+// ---- The mail outbox --------------------------------------------------------
+
+/// Long after anything a story records: every waiting change has settled.
+const LATER: &str = "2100-01-01T00:00:00Z";
+
+/// Every cause not yet dispatched, oldest first.
+async fn waiting(outbox: &dyn OutboxRepository) -> Vec<PendingCause> {
+    outbox.due_causes(utc(LATER), 10_000).await.expect("read waiting causes")
+}
+
+/// The changes among the waiting causes, oldest first.
+async fn waiting_changes(outbox: &dyn OutboxRepository) -> Vec<(ShipmentId, ViewerChange)> {
+    waiting(outbox)
+        .await
+        .into_iter()
+        .filter_map(|pending| match pending.cause {
+            MailCause::ShipmentChanged { shipment_id, change } => Some((shipment_id, change)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn new_event_ids(change: &ViewerChange) -> Vec<&str> {
+    change.new_events.iter().map(|e| e.event_id.as_str()).collect()
+}
+
+async fn viewer_dates(store: &Store, id: &ShipmentId) -> ViewerDates {
+    let record = store.shipment_record(id).await.expect("load").expect("exists");
+    ViewerDates::of(&record.viewer_state())
+}
+
+fn ids_of_causes(causes: &[PendingCause]) -> Vec<CauseId> {
+    causes.iter().map(|c| c.id).collect()
+}
+
+fn mail_to_user(key: &str, user: &str, content: MailContent) -> NewOutboxMail {
+    NewOutboxMail { dedupe_key: key.to_owned(), recipient: MailRecipient::User(TrackingUserId::new(user)), content }
+}
+
+fn setup_cause(user: &str) -> MailCause {
+    MailCause::PasswordSetup { tracking_user_id: TrackingUserId::new(user) }
+}
+
+async fn tracking_users_and_links_record_their_causes_all_or_none(store: Store) {
+    seed_parties(&store).await;
+    let user = tracking_user("tus_1", "lan.nguyen", TrackingRole::Customer, &["org_saigon"], &[]);
+    store.insert_tracking_user(&user, &[setup_cause("tus_1")]).await.expect("insert user");
+    let recorded = waiting(&store).await;
+    assert_eq!(recorded.iter().map(|c| &c.cause).collect::<Vec<_>>(), [&setup_cause("tus_1")]);
+
+    let same_login = porthole_domain::TrackingUser {
+        id: TrackingUserId::new("tus_2"),
+        email: address("other@example.com"),
+        ..user.clone()
+    };
+    let refused = store.insert_tracking_user(&same_login, &[setup_cause("tus_2")]).await;
+    assert_eq!(refused, Err(duplicate("user_id")));
+    assert_eq!(waiting(&store).await, recorded, "a refused user owes no mail");
+
+    let fresh = tracking_user("tus_3", "minh.tran", TrackingRole::Customer, &["org_saigon"], &[]);
+    store.insert_tracking_user(&fresh, &[]).await.expect("insert without a cause");
+    assert_eq!(waiting(&store).await, recorded, "no cause asked, none recorded");
+
+    for (id, reference, customer) in
+        [("shp_1", "SHP/202505/00080", "org_saigon"), ("shp_2", "SHP/202505/00081", "org_other")]
+    {
+        store.upsert_shipment(&shipment(id, reference, customer)).await.expect("upsert");
+    }
+    assert_eq!(waiting(&store).await, recorded, "a new shipment owes no mail");
+    let first = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["desk@buyer.example"]);
+    let second = new_link("lnk_2", "shp_2", "2025-05-10T09:00:00Z", &["ops@buyer.example"]);
+    let shared = |id: &str| MailCause::LinkShared { link_id: ShareLinkId::new(id) };
+    store
+        .insert_share_links(
+            &[(first.clone(), token("1")), (second.clone(), token("2"))],
+            &[shared("lnk_1"), shared("lnk_2")],
+        )
+        .await
+        .expect("insert links");
+    let causes: Vec<MailCause> = waiting(&store).await.into_iter().map(|c| c.cause).collect();
+    assert_eq!(causes, [setup_cause("tus_1"), shared("lnk_1"), shared("lnk_2")]);
+
+    let clash = new_link("lnk_3", "shp_1", "2025-05-11T08:00:00Z", &["desk@buyer.example"]);
+    let refused = store.insert_share_links(&[(clash, token("1"))], &[shared("lnk_3")]).await;
+    assert_eq!(refused, Err(duplicate("token")));
+    let after: Vec<MailCause> = waiting(&store).await.into_iter().map(|c| c.cause).collect();
+    assert_eq!(after, causes, "a refused batch owes no mail");
+    assert_eq!(store.outbox_counts().await.expect("counts").causes_waiting, 3);
+}
+
+async fn appended_events_record_what_viewers_saw_change(store: Store) {
+    seed_parties(&store).await;
+    let sent = shipment("shp_1", "SHP/202505/00080", "org_saigon");
+    assert_eq!(store.upsert_shipment(&sent).await, Ok(Upserted::Created));
+    assert_eq!(waiting(&store).await, Vec::new(), "a new shipment owes no mail");
+    let confirmed = viewer_dates(&store, &sent.id).await;
+    assert_eq!(confirmed.status, Status::Confirmed);
+    assert_eq!((confirmed.atd, confirmed.eta), (None, sent.planned_eta));
+
+    // Staff-only events change nothing viewers see.
+    let mut quiet = event("evt-quiet", EventCode::Depa, Classifier::Act, "2025-05-10T20:00:00+07:00", Some(cat_lai()));
+    quiet.published = false;
+    let mut draft_bill = event("evt-bl-draft", EventCode::Issu, Classifier::Act, "2025-05-09T10:00:00+07:00", None);
+    draft_bill.published = false;
+    let outcome = store.append_events(&sent.id, &[quiet.clone(), draft_bill.clone()]).await;
+    assert_eq!(outcome, Ok(AppendOutcome { accepted: 2, duplicates: 0 }));
+    assert_eq!(waiting(&store).await, Vec::new(), "unpublished events owe no mail");
+
+    // One batch: a duplicate, a departure (a milestone), a new estimate, a
+    // bill issued (a document), a hold (neither) and an unpublished release.
+    let departure = event("evt-dep", EventCode::Depa, Classifier::Act, "2025-05-10T21:00:00+07:00", Some(cat_lai()));
+    let estimate = event("evt-eta", EventCode::Arri, Classifier::Est, "2025-05-27T09:00:00-07:00", Some(long_beach()));
+    let bill = event("evt-bl", EventCode::Issu, Classifier::Act, "2025-05-11T10:00:00+07:00", None);
+    let hold = event("evt-hold", EventCode::Hold, Classifier::Act, "2025-05-11T11:00:00+07:00", None);
+    let mut quiet_release =
+        event("evt-rels-staff", EventCode::Rels, Classifier::Act, "2025-05-12T10:00:00+07:00", None);
+    quiet_release.published = false;
+    let mut altered_quiet = quiet.clone();
+    altered_quiet.published = true;
+    let batch = [altered_quiet, departure.clone(), estimate.clone(), bill.clone(), hold.clone(), quiet_release];
+    let outcome = store.append_events(&sent.id, &batch).await;
+    assert_eq!(outcome, Ok(AppendOutcome { accepted: 5, duplicates: 1 }));
+    let departed = viewer_dates(&store, &sent.id).await;
+    assert_eq!(departed.status, Status::InTransit);
+    assert_eq!(departed.atd, Some(departure.event_time));
+    assert_eq!(departed.eta, Some(estimate.event_time));
+
+    let changes = waiting_changes(&store).await;
+    assert_eq!(changes.len(), 1, "one cause per write: {changes:?}");
+    let (shipment_id, change) = &changes[0];
+    assert_eq!(shipment_id, &sent.id);
+    assert_eq!(change.before, confirmed, "what viewers saw before the batch");
+    assert_eq!(change.after, departed, "what they see after it");
+    assert_eq!(new_event_ids(change), ["evt-dep", "evt-bl"], "only new, published, actual and notable");
+    let flags: Vec<(bool, bool)> = change.new_events.iter().map(|e| (e.milestone, e.document)).collect();
+    assert_eq!(flags, [(true, false), (false, true)], "(milestone, document)");
+    assert_eq!(change.new_events[0].label, "Departed");
+    assert_eq!(change.new_events[0].event_time, departure.event_time);
+
+    // Only duplicates: nothing is written, nothing owed.
+    let outcome = store.append_events(&sent.id, &[departure.clone(), bill.clone()]).await;
+    assert_eq!(outcome, Ok(AppendOutcome { accepted: 0, duplicates: 2 }));
+    assert_eq!(waiting_changes(&store).await.len(), 1);
+
+    // A duplicate of a notable event beside a new one: only the new one
+    // counts, though the dates stay as they were.
+    let release = event("evt-rels", EventCode::Rels, Classifier::Act, "2025-05-28T10:00:00-07:00", None);
+    let outcome = store.append_events(&sent.id, &[departure.clone(), release.clone()]).await;
+    assert_eq!(outcome, Ok(AppendOutcome { accepted: 1, duplicates: 1 }));
+    let changes = waiting_changes(&store).await;
+    assert_eq!(changes.len(), 2);
+    let (_, change) = &changes[1];
+    assert_eq!((&change.before, &change.after), (&departed, &departed));
+    assert_eq!(new_event_ids(change), ["evt-rels"]);
+    assert_eq!((change.new_events[0].milestone, change.new_events[0].document), (true, true));
+
+    // A published event that moves no date and reaches no step owes nothing.
+    let another_hold = event("evt-hold-2", EventCode::Hold, Classifier::Act, "2025-05-28T11:00:00-07:00", None);
+    assert_eq!(store.append_events(&sent.id, &[another_hold]).await, Ok(AppendOutcome { accepted: 1, duplicates: 0 }));
+    assert_eq!(waiting_changes(&store).await.len(), 2);
+}
+
+async fn an_upsert_that_moves_a_date_records_a_change(store: Store) {
+    seed_parties(&store).await;
+    let sent = shipment("shp_1", "SHP/202505/00080", "org_saigon");
+    assert_eq!(store.upsert_shipment(&sent).await, Ok(Upserted::Created));
+    assert_eq!(waiting(&store).await, Vec::new(), "a new shipment owes no mail");
+    let before = viewer_dates(&store, &sent.id).await;
+
+    let mut moved = sent.clone();
+    moved.planned_eta = Some(time("2025-05-29T08:00:00-07:00"));
+    assert_eq!(store.upsert_shipment(&moved).await, Ok(Upserted::Updated));
+    let changes = waiting_changes(&store).await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    let (shipment_id, change) = &changes[0];
+    assert_eq!(shipment_id, &sent.id);
+    assert_eq!(change.before, before);
+    assert_eq!(change.before.eta, sent.planned_eta);
+    assert_eq!(change.after.eta, moved.planned_eta);
+    assert_eq!(change.after, viewer_dates(&store, &sent.id).await);
+    assert_eq!(change.new_events, Vec::new(), "an upsert stores no event");
+
+    assert_eq!(store.upsert_shipment(&moved).await, Ok(Upserted::Updated));
+    let mut noted = moved.clone();
+    noted.customer_note = Some("Fragile".to_owned());
+    noted.internal_note = None;
+    assert_eq!(store.upsert_shipment(&noted).await, Ok(Upserted::Updated));
+    assert_eq!(waiting_changes(&store).await.len(), 1, "no date moved for viewers");
+}
+
+async fn due_causes_wait_for_a_burst_to_settle_and_return_it_whole(store: Store) {
+    seed_parties(&store).await;
+    let clock = Arc::new(HandClock::at("2025-05-09T00:00:00Z"));
+    let ports = store.ports(clock.clone(), Arc::new(RandomIds), Arc::new(DiscardMail));
+    let a = shipment("shp_a", "SHP/202505/00080", "org_saigon");
+    let b = shipment("shp_b", "SHP/202505/00081", "org_other");
+    ports.shipments.upsert_shipment(&a).await.expect("upsert a");
+    ports.shipments.upsert_shipment(&b).await.expect("upsert b");
+    let moving = |shipment: &porthole_domain::Shipment, eta: &str| {
+        let mut moved = shipment.clone();
+        moved.planned_eta = Some(time(eta));
+        moved
+    };
+    let t0 = clock.set("2025-05-10T00:00:00Z");
+    ports.shipments.upsert_shipment(&moving(&a, "2025-05-26T08:00:00-07:00")).await.expect("a moves");
+    let t1 = clock.set("2025-05-10T00:01:00Z");
+    ports.shipments.upsert_shipment(&moving(&a, "2025-05-27T08:00:00-07:00")).await.expect("a moves again");
+    let t5 = clock.set("2025-05-10T00:05:00Z");
+    assert_eq!(ports.outbox.insert_cause(&setup_cause("tus_1"), None).await, Ok(true));
+    let t8 = clock.set("2025-05-10T00:08:00Z");
+    ports.shipments.upsert_shipment(&moving(&b, "2025-05-26T08:00:00-07:00")).await.expect("b moves");
+    let t10 = clock.set("2025-05-10T00:10:00Z");
+    let departure = event("evt-dep", EventCode::Depa, Classifier::Act, "2025-05-10T06:00:00+07:00", Some(cat_lai()));
+    ports.shipments.append_events(&a.id, &[departure]).await.expect("a departs");
+
+    let all = waiting(ports.outbox.as_ref()).await;
+    let stamps: Vec<DateTime<Utc>> = all.iter().map(|c| c.created_at).collect();
+    assert_eq!(stamps, [t0, t1, t5, t8, t10], "stamped by the store's clock, oldest first");
+    let [a0, a1, setup, b8, a10] = <[CauseId; 5]>::try_from(ids_of_causes(&all)).expect("five causes");
+    let shipment_of = |cause: &PendingCause| match &cause.cause {
+        MailCause::ShipmentChanged { shipment_id, .. } => Some(shipment_id.as_str().to_owned()),
+        _ => None,
+    };
+    let shipments: Vec<Option<String>> = all.iter().map(shipment_of).collect();
+    let expected = [Some("shp_a"), Some("shp_a"), None, Some("shp_b"), Some("shp_a")].map(|s| s.map(str::to_owned));
+    assert_eq!(shipments, expected);
+
+    let due = |settled: &'static str, limit: u64| {
+        let outbox = Arc::clone(&ports.outbox);
+        async move { ids_of_causes(&outbox.due_causes(utc(settled), limit).await.expect("due causes")) }
+    };
+    // Before anything settled: only what is not a shipment change.
+    assert_eq!(due("2025-05-09T23:59:59Z", 100).await, [setup]);
+    // A's first change settled: all of A's burst, the newest too; B waits.
+    assert_eq!(due("2025-05-10T00:02:00Z", 100).await, [a0, a1, setup, a10]);
+    assert_eq!(due("2025-05-10T00:00:00Z", 100).await, [a0, a1, setup, a10], "settled at the instant");
+    assert_eq!(due("2025-05-10T00:08:00Z", 100).await, [a0, a1, setup, b8, a10]);
+    // A limit that would cut a burst leaves the burst for later whole…
+    assert_eq!(due("2025-05-10T00:09:00Z", 3).await, [setup]);
+    assert_eq!(due("2025-05-10T00:09:00Z", 4).await, [setup, b8]);
+    // …unless nothing else would come: a burst larger than the limit.
+    assert_eq!(due("2025-05-10T00:09:00Z", 2).await, [a0, a1]);
+    assert_eq!(due("2025-05-10T00:09:00Z", 5).await, [a0, a1, setup, b8, a10]);
+
+    // Dispatched causes are gone from every answer.
+    assert_eq!(ports.outbox.dispatch_causes(&[a0, a1, a10], &[], t10).await, Ok(true));
+    assert_eq!(due("2025-05-10T00:09:00Z", 100).await, [setup, b8]);
+    assert_eq!(due("2025-05-10T00:02:00Z", 100).await, [setup]);
+}
+
+async fn dispatching_marks_causes_once_and_queues_each_mail_once(store: Store) {
+    seed_parties(&store).await;
+    let user = tracking_user("tus_1", "lan.nguyen", TrackingRole::Customer, &["org_saigon"], &[]);
+    store
+        .insert_tracking_user(&user, &[setup_cause("tus_1"), setup_cause("tus_1"), setup_cause("tus_1")])
+        .await
+        .expect("insert");
+    let [c1, c2, c3] = <[CauseId; 3]>::try_from(ids_of_causes(&waiting(&store).await)).expect("three causes");
+    let t = utc("2025-05-10T00:00:00Z");
+
+    let first = mail_to_user("cause:1:user:tus_1", "tus_1", MailContent::PasswordSetup);
+    assert_eq!(store.dispatch_causes(&[c1], std::slice::from_ref(&first), t).await, Ok(true));
+    assert_eq!(ids_of_causes(&waiting(&store).await), [c2, c3]);
+    let queued = store.outbox_mails(None, 10).await.expect("list");
+    assert_eq!(queued.len(), 1);
+    let k1 = &queued[0];
+    assert_eq!((&k1.dedupe_key, &k1.recipient, &k1.content), (&first.dedupe_key, &first.recipient, &first.content));
+    assert_eq!((k1.status, k1.attempts, k1.created_at, k1.next_attempt_at), (OutboxStatus::Pending, 0, t, t));
+    assert_eq!((k1.finished_at, k1.last_error.as_deref()), (None, None));
+    assert_eq!(store.outbox_mail(k1.id).await, Ok(Some(k1.clone())));
+
+    // c1 went already: nothing of this dispatch is written, c2 included.
+    let second = mail_to_user("cause:2:user:tus_1", "tus_1", MailContent::PasswordSetup);
+    assert_eq!(store.dispatch_causes(&[c2, c1], std::slice::from_ref(&second), t).await, Ok(false));
+    assert_eq!(ids_of_causes(&waiting(&store).await), [c2, c3]);
+    assert_eq!(store.outbox_mails(None, 10).await.expect("list").len(), 1);
+    assert_eq!(
+        store.dispatch_causes(&[CauseId::MAX], std::slice::from_ref(&second), t).await,
+        Ok(false),
+        "no such cause"
+    );
+    assert_eq!(store.outbox_mails(None, 10).await.expect("list").len(), 1);
+
+    // A key already queued is left out; the first mail stays as it was.
+    let later = t + Duration::minutes(1);
+    let again = mail_to_user(&first.dedupe_key, "tus_1", MailContent::LinkShared);
+    assert_eq!(store.dispatch_causes(&[c2, c2], &[again, second.clone()], later).await, Ok(true));
+    let queued = store.outbox_mails(None, 10).await.expect("list");
+    let keys: Vec<&str> = queued.iter().map(|m| m.dedupe_key.as_str()).collect();
+    assert_eq!(keys, [second.dedupe_key.as_str(), first.dedupe_key.as_str()], "newest first");
+    assert_eq!(queued[1], *k1, "the mail queued first is untouched");
+    assert_eq!(queued[0].created_at, later);
+    assert_eq!(ids_of_causes(&waiting(&store).await), [c3]);
+
+    // A report's worth of mails, more than one INSERT may carry on either
+    // backend, in one dispatch.
+    const BULK: usize = 2_600;
+    let report = MailContent::PeriodicReport { frequency: ReportFrequency::Daily, slot: t };
+    let bulk: Vec<NewOutboxMail> =
+        (0..BULK).map(|n| mail_to_user(&format!("report:{n:04}:user:tus_1"), "tus_1", report.clone())).collect();
+    assert_eq!(store.dispatch_causes(&[c3], &bulk, later).await, Ok(true));
+    let counts = store.outbox_counts().await.expect("counts");
+    assert_eq!(counts, OutboxCounts { causes_waiting: 0, pending: 2 + BULK as u64, ..OutboxCounts::default() });
+    let newest = store.outbox_mails(Some(OutboxStatus::Pending), 3).await.expect("list");
+    let keys: Vec<&str> = newest.iter().map(|m| m.dedupe_key.as_str()).collect();
+    assert_eq!(keys, ["report:2599:user:tus_1", "report:2598:user:tus_1", "report:2597:user:tus_1"]);
+    assert_eq!(newest[0].content, report);
+    assert_eq!(waiting(&store).await, Vec::new());
+}
+
+async fn a_cause_with_a_key_is_recorded_once(store: Store) {
+    let slot = utc("2025-05-12T01:00:00Z");
+    let daily = MailCause::PeriodicReport { frequency: ReportFrequency::Daily, slot };
+    let weekly = MailCause::PeriodicReport { frequency: ReportFrequency::Weekly, slot };
+    let key = || Some("report:daily:2025-05-12T01:00:00+00:00".to_owned());
+    assert_eq!(store.insert_cause(&daily, key()).await, Ok(true));
+    assert_eq!(store.insert_cause(&daily, key()).await, Ok(false));
+    assert_eq!(store.insert_cause(&weekly, key()).await, Ok(false), "the key decides, not the cause");
+    assert_eq!(store.insert_cause(&weekly, Some("report:weekly:2025-05-12".to_owned())).await, Ok(true));
+    assert_eq!(store.insert_cause(&setup_cause("tus_1"), None).await, Ok(true));
+    assert_eq!(store.insert_cause(&setup_cause("tus_1"), None).await, Ok(true), "no key, no deduplication");
+    let causes: Vec<MailCause> = waiting(&store).await.into_iter().map(|c| c.cause).collect();
+    assert_eq!(causes, [daily.clone(), weekly, setup_cause("tus_1"), setup_cause("tus_1")]);
+
+    // Concurrent instances asking for one slot record it once.
+    let asks = (0..4).map(|_| {
+        let store = store.clone();
+        let cause = MailCause::PeriodicReport { frequency: ReportFrequency::Daily, slot: slot + Duration::days(1) };
+        tokio::spawn(async move { store.insert_cause(&cause, Some("report:daily:next".to_owned())).await })
+    });
+    let mut recorded = 0;
+    for ask in asks.collect::<Vec<_>>() {
+        if ask.await.expect("task").expect("insert") {
+            recorded += 1;
+        }
+    }
+    assert_eq!(recorded, 1);
+    assert_eq!(waiting(&store).await.len(), 5);
+}
+
+/// Queues `count` mails to `tus_1` (who must exist) at `now`, keyed by
+/// `prefix`, and returns their ids, oldest first.
+async fn queue_mails(store: &Store, prefix: &str, count: usize, now: DateTime<Utc>) -> Vec<OutboxMailId> {
+    store.insert_cause(&setup_cause("tus_1"), Some(format!("cause:{prefix}"))).await.expect("insert cause");
+    let cause = waiting(store).await.into_iter().map(|c| c.id).max().expect("the cause");
+    let mails: Vec<NewOutboxMail> =
+        (0..count).map(|n| mail_to_user(&format!("{prefix}:{n:03}"), "tus_1", MailContent::PasswordSetup)).collect();
+    assert_eq!(store.dispatch_causes(&[cause], &mails, now).await, Ok(true));
+    let mut ids: Vec<OutboxMailId> = store
+        .outbox_mails(None, 10_000)
+        .await
+        .expect("list")
+        .into_iter()
+        .filter(|m| m.dedupe_key.starts_with(&format!("{prefix}:")))
+        .map(|m| m.id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+async fn seed_mail_user(store: &Store) {
+    seed_parties(store).await;
+    let user = tracking_user("tus_1", "lan.nguyen", TrackingRole::Customer, &["org_saigon"], &[]);
+    store.insert_tracking_user(&user, &[]).await.expect("insert user");
+}
+
+async fn concurrent_claimers_never_share_a_mail(store: Store) {
+    seed_mail_user(&store).await;
+    let t = utc("2025-05-10T00:00:00Z");
+    let lease = t + Duration::minutes(5);
+    let queued = queue_mails(&store, "burst", 20, t).await;
+    assert_eq!(queued.len(), 20);
+
+    let claimers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.claim_due_mails(t, lease, 6).await })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for claimer in claimers {
+        let mails = claimer.await.expect("task").expect("claim");
+        assert!(mails.len() <= 6, "at most the limit: {}", mails.len());
+        let ids: Vec<OutboxMailId> = mails.iter().map(|m| m.id).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "oldest first: {ids:?}");
+        assert!(mails.iter().all(|m| m.attempts == 1 && m.status == OutboxStatus::Pending), "{mails:?}");
+        claimed.extend(ids);
+    }
+    let distinct: BTreeSet<OutboxMailId> = claimed.iter().copied().collect();
+    assert_eq!(distinct.len(), claimed.len(), "no mail claimed twice: {claimed:?}");
+    assert_eq!(distinct.into_iter().collect::<Vec<_>>(), queued, "every due mail claimed");
+
+    // Claimed mails stay hidden while their lease runs.
+    assert_eq!(store.claim_due_mails(t + Duration::minutes(4), lease, 50).await, Ok(Vec::new()));
+
+    // A mail due later waits for its time.
+    let later = queue_mails(&store, "later", 1, t + Duration::hours(1)).await;
+    assert_eq!(store.claim_due_mails(t + Duration::minutes(4), lease, 50).await, Ok(Vec::new()));
+
+    // Once the lease lapses the mails are due again; the later one at its time.
+    let again = store.claim_due_mails(lease, lease + Duration::minutes(5), 50).await.expect("claim");
+    assert_eq!(again.iter().map(|m| m.id).collect::<Vec<_>>(), queued, "oldest first");
+    assert!(again.iter().all(|m| m.attempts == 2), "{again:?}");
+    let at_its_time = t + Duration::hours(1);
+    let last = store.claim_due_mails(at_its_time, at_its_time + Duration::minutes(5), 50).await.expect("claim");
+    let mut expected = queued.clone();
+    expected.extend(later);
+    assert_eq!(last.iter().map(|m| m.id).collect::<Vec<_>>(), expected);
+    let attempts: Vec<u32> = last.iter().map(|m| m.attempts).collect();
+    assert_eq!(attempts, [vec![3; 20], vec![1]].concat());
+}
+
+async fn finishing_an_attempt_records_its_outcome(store: Store) {
+    seed_mail_user(&store).await;
+    let t = utc("2025-05-10T00:00:00Z");
+    let lease = t + Duration::minutes(5);
+    let [sent, skipped, retried, failed] =
+        <[OutboxMailId; 4]>::try_from(queue_mails(&store, "four", 4, t).await).expect("four mails");
+    assert_eq!(store.claim_due_mails(t, lease, 10).await.expect("claim").len(), 4);
+    let mail = |id| {
+        let store = store.clone();
+        async move { store.outbox_mail(id).await.expect("read").expect("exists") }
+    };
+
+    let done = t + Duration::seconds(1);
+    store.finish_attempt(sent, &AttemptOutcome::Sent { at: done }).await.expect("sent");
+    let skip = AttemptOutcome::Skipped { at: done, reason: "user disabled".to_owned() };
+    store.finish_attempt(skipped, &skip).await.expect("skipped");
+    let retry_at = t + Duration::minutes(1);
+    let retry = AttemptOutcome::Retry { retry_at, error: "421 try later".to_owned() };
+    store.finish_attempt(retried, &retry).await.expect("retry");
+    let give_up = AttemptOutcome::GaveUp { at: done, error: "550 no such user".to_owned() };
+    store.finish_attempt(failed, &give_up).await.expect("gave up");
+
+    let m = mail(sent).await;
+    assert_eq!((m.status, m.finished_at, m.last_error, m.attempts), (OutboxStatus::Sent, Some(done), None, 1));
+    let m = mail(skipped).await;
+    assert_eq!(
+        (m.status, m.finished_at, m.last_error.as_deref()),
+        (OutboxStatus::Skipped, Some(done), Some("user disabled"))
+    );
+    let m = mail(retried).await;
+    assert_eq!(
+        (m.status, m.next_attempt_at, m.finished_at, m.last_error.as_deref(), m.attempts),
+        (OutboxStatus::Pending, retry_at, None, Some("421 try later"), 1)
+    );
+    let m = mail(failed).await;
+    assert_eq!(
+        (m.status, m.finished_at, m.last_error.as_deref()),
+        (OutboxStatus::Failed, Some(done), Some("550 no such user"))
+    );
+    assert_eq!(store.finish_attempt(OutboxMailId::MAX, &skip).await, Err(RepoError::NotFound));
+    assert_eq!(store.outbox_mail(OutboxMailId::MAX).await, Ok(None));
+
+    // The retried mail is due at its time, its lease ended; nothing else is.
+    assert_eq!(store.claim_due_mails(retry_at - Duration::seconds(1), lease, 10).await, Ok(Vec::new()));
+    let claimed = store.claim_due_mails(retry_at, retry_at + Duration::minutes(5), 10).await.expect("claim");
+    assert_eq!(claimed.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(), [(retried, 2)]);
+    assert_eq!(claimed[0].last_error.as_deref(), Some("421 try later"), "the last failure stays visible");
+
+    // A late report from an attempt whose lease lapsed leaves a finished
+    // mail as it is.
+    store.finish_attempt(sent, &retry).await.expect("late report");
+    assert_eq!(mail(sent).await.status, OutboxStatus::Sent);
+    store.finish_attempt(failed, &AttemptOutcome::Sent { at: done }).await.expect("late report");
+    assert_eq!(mail(failed).await.status, OutboxStatus::Failed);
+
+    let counts = store.outbox_counts().await.expect("counts");
+    assert_eq!(counts, OutboxCounts { causes_waiting: 0, pending: 1, sent: 1, failed: 1, skipped: 1 });
+    let failed_only = store.outbox_mails(Some(OutboxStatus::Failed), 10).await.expect("list");
+    assert_eq!(failed_only.iter().map(|m| m.id).collect::<Vec<_>>(), [failed]);
+    let newest_two = store.outbox_mails(None, 2).await.expect("list");
+    assert_eq!(newest_two.iter().map(|m| m.id).collect::<Vec<_>>(), [failed, retried], "newest first");
+}
+
+async fn a_failed_mail_can_be_retried(store: Store) {
+    seed_mail_user(&store).await;
+    let t = utc("2025-05-10T00:00:00Z");
+    let [failed, pending] = <[OutboxMailId; 2]>::try_from(queue_mails(&store, "two", 2, t).await).expect("two");
+    assert_eq!(store.claim_due_mails(t, t + Duration::minutes(5), 1).await.expect("claim").len(), 1);
+    for _ in 0..2 {
+        let error = "connection refused".to_owned();
+        store.finish_attempt(failed, &AttemptOutcome::GaveUp { at: t, error }).await.expect("gave up");
+    }
+    let now = t + Duration::hours(2);
+    assert_eq!(store.retry_mail(pending, now).await, Ok(false), "only a failed mail");
+    assert_eq!(store.retry_mail(OutboxMailId::MAX, now).await, Err(RepoError::NotFound));
+    assert_eq!(store.retry_mail(failed, now).await, Ok(true));
+    let mail = store.outbox_mail(failed).await.expect("read").expect("exists");
+    assert_eq!(
+        (mail.status, mail.attempts, mail.next_attempt_at, mail.finished_at),
+        (OutboxStatus::Pending, 0, now, None)
+    );
+    assert_eq!(mail.last_error.as_deref(), Some("connection refused"), "why it failed stays visible");
+    assert_eq!(store.retry_mail(failed, now).await, Ok(false), "pending again");
+    let counts = store.outbox_counts().await.expect("counts");
+    assert_eq!(counts, OutboxCounts { pending: 2, ..OutboxCounts::default() });
+
+    let claimed = store.claim_due_mails(now, now + Duration::minutes(5), 10).await.expect("claim");
+    assert_eq!(claimed.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(), [(failed, 1), (pending, 1)]);
+}
+
+async fn mail_tokens_open_links_and_stop_updates(store: Store) {
+    seed_linkable(&store).await;
+    // Recipients alternate: the first and third receive updates.
+    let link =
+        new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &["a@buyer.example", "b@buyer.example", "c@buyer.example"]);
+    let other = new_link("lnk_2", "shp_2", "2025-05-10T09:00:00Z", &["a@buyer.example"]);
+    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))], &[]).await.expect("insert");
+    let mail_token = |secret: &str, link: &ShareLink, purpose| LinkMailToken {
+        digest: SecretDigest::of(secret),
+        link_id: link.id.clone(),
+        email: address("a@buyer.example"),
+        purpose,
+        created_at: utc("2025-05-11T00:00:00Z"),
+    };
+    let open = mail_token("open-1", &link, LinkMailTokenPurpose::Open);
+    let unsubscribe = mail_token("unsubscribe-1", &link, LinkMailTokenPurpose::Unsubscribe);
+    let other_open = mail_token("open-2", &other, LinkMailTokenPurpose::Open);
+    for token in [&open, &unsubscribe, &other_open] {
+        store.insert_link_mail_token(token).await.expect("insert mail token");
+    }
+    let ghost = LinkMailToken {
+        link_id: ShareLinkId::new("lnk_none"),
+        ..mail_token("open-x", &link, LinkMailTokenPurpose::Open)
+    };
+    assert_eq!(store.insert_link_mail_token(&ghost).await, Err(RepoError::NotFound));
+
+    assert_eq!(store.link_mail_token(&open.digest).await, Ok(Some(open.clone())));
+    assert_eq!(store.link_mail_token(&unsubscribe.digest).await, Ok(Some(unsubscribe.clone())));
+    assert_eq!(store.link_mail_token(&SecretDigest::of("nothing")).await, Ok(None));
+    assert_eq!(
+        store.share_link_by_token(&open.digest).await,
+        Ok(Some(undelivered(&link))),
+        "opens like the link's token"
+    );
+    assert_eq!(store.share_link_by_token(&other_open.digest).await, Ok(Some(undelivered(&other))));
+    assert_eq!(store.share_link_by_token(&unsubscribe.digest).await, Ok(None), "only stops updates");
+    assert_eq!(store.share_link_by_token(&token("1")).await, Ok(Some(undelivered(&link))));
+
+    // Stopping updates flips that recipient of that link only.
+    store.stop_link_updates(&link.id, &address("a@buyer.example")).await.expect("stop");
+    let updates = |stored: Option<StoredShareLink>| -> Vec<(String, bool)> {
+        let stored = stored.expect("link exists");
+        stored.link.recipients.iter().map(|r| (r.email.as_str().to_owned(), r.receives_updates)).collect()
+    };
+    let expected = [("a@buyer.example", false), ("b@buyer.example", false), ("c@buyer.example", true)]
+        .map(|(e, u)| (e.to_owned(), u));
+    assert_eq!(updates(store.share_link(&link.id).await.expect("read")), expected);
+    assert_eq!(updates(store.share_link(&other.id).await.expect("read")), [("a@buyer.example".to_owned(), true)]);
+    store.stop_link_updates(&link.id, &address("a@buyer.example")).await.expect("again: nothing to change");
+    store.stop_link_updates(&link.id, &address("nobody@buyer.example")).await.expect("not a recipient");
+    assert_eq!(updates(store.share_link(&link.id).await.expect("read")), expected);
+    let missing = store.stop_link_updates(&ShareLinkId::new("lnk_none"), &address("a@buyer.example")).await;
+    assert_eq!(missing, Err(RepoError::NotFound));
+
+    // A new link token kills the mailed addresses of that link only.
+    store.replace_share_link_token(&link.id, &token("new")).await.expect("regenerate");
+    assert_eq!(store.share_link_by_token(&open.digest).await, Ok(None));
+    assert_eq!(store.link_mail_token(&open.digest).await, Ok(None));
+    assert_eq!(store.link_mail_token(&unsubscribe.digest).await, Ok(Some(unsubscribe)), "stopping stays possible");
+    assert_eq!(store.share_link_by_token(&other_open.digest).await, Ok(Some(undelivered(&other))));
+    let renewed = store.share_link_by_token(&token("new")).await.expect("read").expect("the new token opens");
+    assert_eq!(renewed.link.id, link.id);
+}
+
+async fn concurrent_appends_to_one_shipment_record_a_chain_of_changes(store: Store) {
+    seed_parties(&store).await;
+    let sent = shipment("shp_1", "SHP/202505/00080", "org_saigon");
+    store.upsert_shipment(&sent).await.expect("upsert");
+    let initial = viewer_dates(&store, &sent.id).await;
+    const WRITERS: i64 = 4;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|n| {
+            let store = store.clone();
+            let id = sent.id.clone();
+            tokio::spawn(async move {
+                // Each writer's own bill, a release every writer sends, and
+                // an estimate of its own.
+                let own =
+                    event(&format!("evt-bl-{n}"), EventCode::Issu, Classifier::Act, "2025-05-11T10:00:00+07:00", None);
+                let shared = event("evt-rels", EventCode::Rels, Classifier::Act, "2025-05-28T10:00:00-07:00", None);
+                let mut estimate = event(
+                    &format!("evt-eta-{n}"),
+                    EventCode::Arri,
+                    Classifier::Est,
+                    &format!("2025-05-2{}T09:00:00-07:00", 6 + n),
+                    Some(long_beach()),
+                );
+                estimate.recorded_at = utc("2025-05-02T00:00:00Z") + Duration::hours(n);
+                store.append_events(&id, &[own, shared, estimate]).await
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for writer in writers {
+        accepted += writer.await.expect("task").expect("append").accepted;
+    }
+    assert_eq!(accepted, 3 * 4 - 3, "the shared release is stored once");
+
+    let changes = waiting_changes(&store).await;
+    assert_eq!(changes.len(), 4, "one change per write");
+    let mut expected_before = initial;
+    let mut seen: Vec<&str> = Vec::new();
+    for (_, change) in &changes {
+        assert_eq!(change.before, expected_before, "each write starts where the one before it ended");
+        expected_before = change.after.clone();
+        seen.extend(new_event_ids(change));
+    }
+    assert_eq!(expected_before, viewer_dates(&store, &sent.id).await, "the last ends where viewers are now");
+    seen.sort_unstable();
+    assert_eq!(seen, ["evt-bl-0", "evt-bl-1", "evt-bl-2", "evt-bl-3", "evt-rels"], "each new event once");
 }

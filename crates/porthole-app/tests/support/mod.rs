@@ -8,8 +8,8 @@ use chrono::{TimeZone, Utc};
 use porthole_app::input::{EventInput, LocationInput, ShipmentInput};
 use porthole_app::ports::{
     MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
-    MockMasterRepository, MockOrganizationRepository, MockShareLinkRepository, MockShipmentRepository,
-    MockTrackingUserRepository,
+    MockMasterRepository, MockOrganizationRepository, MockOutboxRepository, MockShareLinkRepository,
+    MockShipmentRepository, MockTrackingUserRepository,
 };
 use porthole_app::{AppError, Porthole, Ports};
 use porthole_domain::{
@@ -26,6 +26,7 @@ pub struct Mocks {
     pub api_keys: MockApiKeyRepository,
     pub credentials: MockCredentialRepository,
     pub share_links: MockShareLinkRepository,
+    pub outbox: MockOutboxRepository,
     pub mailer: MockMailer,
 }
 
@@ -39,6 +40,7 @@ impl Mocks {
             api_keys: MockApiKeyRepository::new(),
             credentials: MockCredentialRepository::new(),
             share_links: MockShareLinkRepository::new(),
+            outbox: MockOutboxRepository::new(),
             mailer: MockMailer::new(),
         }
     }
@@ -59,6 +61,7 @@ impl Mocks {
             tracking_users: Arc::new(self.tracking_users),
             credentials: Arc::new(self.credentials),
             share_links: Arc::new(self.share_links),
+            outbox: Arc::new(self.outbox),
             mailer: Arc::new(self.mailer),
             api_keys: Arc::new(self.api_keys),
             health: Arc::new(MockHealthCheck::new()),

@@ -10,7 +10,7 @@ use poem::http::StatusCode;
 use poem::web::{CsrfToken, CsrfVerifier, Data, Form, Query};
 use poem::{Request, Response, handler};
 use porthole_app::input::{NotificationsInput, PeriodicReportInput, REPORT_COLUMNS};
-use porthole_app::{AppError, PortalViewer};
+use porthole_app::{AppError, PortalViewer, Unsubscription};
 use porthole_domain::{NotificationCategory, NotificationPreferences, ReportFrequency};
 use serde::Deserialize;
 
@@ -176,13 +176,27 @@ struct UnsubscribePage {
     what: &'static str,
 }
 
-/// What a category's mails are, as the page names them.
-fn mails_of(category: NotificationCategory) -> &'static str {
-    match category {
-        NotificationCategory::JourneyUpdated => "e-mails when a shipment reaches a new milestone",
-        NotificationCategory::EtaChanged => "e-mails when a departure or arrival estimate changes",
-        NotificationCategory::DocumentStatus => "e-mails when a document's status changes",
-        NotificationCategory::PeriodicReport => "the summary of your open shipments",
+/// What an unsubscribe link's mails are, as the page names them.
+fn mails_of(unsubscription: Unsubscription) -> &'static str {
+    match unsubscription {
+        Unsubscription::Category(NotificationCategory::JourneyUpdated) => {
+            "e-mails when a shipment reaches a new milestone"
+        }
+        Unsubscription::Category(NotificationCategory::EtaChanged) => {
+            "e-mails when a departure or arrival estimate changes"
+        }
+        Unsubscription::Category(NotificationCategory::DocumentStatus) => "e-mails when a document's status changes",
+        Unsubscription::Category(NotificationCategory::PeriodicReport) => "the summary of your open shipments",
+        Unsubscription::LinkUpdates => "updates about the shipment that was shared with you",
+    }
+}
+
+/// Where a page about an unsubscribe link leads: portal users to their
+/// other choices; share-link recipients have no account, so nowhere.
+fn next_step(unsubscription: Unsubscription) -> Option<Action> {
+    match unsubscription {
+        Unsubscription::Category(_) => Action::to(NOTIFICATIONS, "Change your other e-mail choices"),
+        Unsubscription::LinkUpdates => None,
     }
 }
 
@@ -222,7 +236,7 @@ pub(super) async fn unsubscribe_page(
     csrf: &CsrfToken,
     Query(query): Query<TokenQuery>,
 ) -> Response {
-    match portal.app.unsubscribe_category(&query.token).await {
+    match portal.app.unsubscription(&query.token).await {
         Ok(category) => token_page(page(
             StatusCode::OK,
             &UnsubscribePage {
@@ -252,7 +266,7 @@ pub(super) async fn unsubscribe(
             StatusCode::OK,
             link_frame("Unsubscribed", None),
             &[&format!("You will no longer receive {}.", mails_of(category))],
-            Action::to(NOTIFICATIONS, "Change your other e-mail choices"),
+            next_step(category),
         )),
         Err(AppError::NotFound) => invalid_link(),
         Err(error) => token_page(failure(error, link_frame("Unsubscribe", None))),

@@ -130,6 +130,7 @@ pub fn demo_summary() -> ShipmentSummary {
     ShipmentSummary {
         id: record.shipment.id.clone(),
         reference: record.shipment.reference.clone(),
+        hbl_no: record.shipment.hbl_no.clone().unwrap_or_default(),
         pol: record.shipment.pol.clone(),
         pod: record.shipment.pod.clone(),
         dates: Dates { etd: state.etd, eta: state.eta, atd: state.atd, ata: state.ata },

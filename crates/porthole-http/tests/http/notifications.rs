@@ -274,6 +274,7 @@ fn with_unsubscribe_link(category: NotificationCategory) -> (Mocks, Written) {
             created_at: now(),
         }))
     });
+    mocks.share_links.expect_link_mail_token().returning(|_| Ok(None));
     (mocks, written)
 }
 

@@ -38,7 +38,7 @@ fn making_links() -> (Mocks, Inserted) {
     });
     let inserted: Inserted = Arc::default();
     let keep = inserted.clone();
-    mocks.share_links.expect_insert_share_links().returning(move |links| {
+    mocks.share_links.expect_insert_share_links().returning(move |links, _| {
         keep.lock().expect("an unpoisoned store").extend(links.iter().cloned());
         Ok(())
     });

@@ -12,8 +12,8 @@ use poem::web::{LocalAddr, RemoteAddr};
 use poem::{Addr, EndpointExt, Request, RequestParts};
 use porthole_app::ports::{
     ApiKey, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
-    MockMasterRepository, MockOrganizationRepository, MockShareLinkRepository, MockShipmentRepository,
-    MockTrackingUserRepository,
+    MockMasterRepository, MockOrganizationRepository, MockOutboxRepository, MockShareLinkRepository,
+    MockShipmentRepository, MockTrackingUserRepository,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, Porthole, Ports};
@@ -43,6 +43,7 @@ pub struct Mocks {
     pub tracking_users: MockTrackingUserRepository,
     pub credentials: MockCredentialRepository,
     pub share_links: MockShareLinkRepository,
+    pub outbox: MockOutboxRepository,
     pub mailer: MockMailer,
     pub api_keys: MockApiKeyRepository,
     pub health: MockHealthCheck,
@@ -69,6 +70,7 @@ impl Mocks {
             tracking_users: MockTrackingUserRepository::new(),
             credentials: MockCredentialRepository::new(),
             share_links: MockShareLinkRepository::new(),
+            outbox: MockOutboxRepository::new(),
             mailer: MockMailer::new(),
             api_keys,
             health: MockHealthCheck::new(),
@@ -102,6 +104,7 @@ impl Mocks {
             tracking_users: Arc::new(self.tracking_users),
             credentials: Arc::new(self.credentials),
             share_links: Arc::new(self.share_links),
+            outbox: Arc::new(self.outbox),
             mailer: Arc::new(self.mailer),
             api_keys: Arc::new(self.api_keys),
             health: Arc::new(self.health),

@@ -1,12 +1,10 @@
-mod sink;
-
 use std::time::{Duration, Instant};
 
 use mailparse::{MailAddr, MailHeaderMap, ParsedMail};
 use porthole_domain::Email;
 
-use self::sink::{Sink, closed_port, silent_server};
 use super::*;
+use crate::test_sink::{Sink, closed_port, silent_server};
 
 const SENDER: &str = "Saigon Freight Tracking <tracking@saigonfreight.example>";
 

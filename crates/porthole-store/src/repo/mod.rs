@@ -5,6 +5,7 @@ mod credentials;
 mod health;
 mod masters;
 mod organizations;
+mod outbox;
 mod share_links;
 mod shipments;
 mod tracking_users;
@@ -39,4 +40,18 @@ const LOOKUP_CHUNK: usize = 1_000;
 
 fn count(rows: u64) -> usize {
     usize::try_from(rows).unwrap_or(usize::MAX)
+}
+
+/// How SQLite would run `statement`: the `detail` of each
+/// `EXPLAIN QUERY PLAN` row, for tests that pin plans to index ranges.
+#[cfg(test)]
+async fn sqlite_plan(store: &crate::Store, statement: sea_orm::Statement) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let explain = Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        format!("EXPLAIN QUERY PLAN {}", statement.sql),
+        statement.values.map(|values| values.0).unwrap_or_default(),
+    );
+    let rows = store.connection().query_all_raw(explain).await.expect("explain");
+    rows.iter().map(|row| row.try_get::<String>("", "detail").expect("detail column")).collect()
 }

@@ -5,6 +5,11 @@
 //! then every recipient of those links, selected by the same condition
 //! through a join, so no id list is sent back and no query runs per link.
 //!
+//! A link opens by its own token or by an `Open` mail token (one per mail
+//! sent to a recipient, so a mail never carries the link's own token); a
+//! new link token kills both. `Unsubscribe` mail tokens only stop updates
+//! to their recipient, and outlive a new link token.
+//!
 //! Times are `utc_text` (UTC, fixed width): "live" and "earlier" are text
 //! comparisons, on both backends.
 
@@ -13,7 +18,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_app::ports::{
-    LinkAccessEntry, LinkSession, RepoError, RepoResult, ShareLinkRepository, StoredShareLink, VerificationCode,
+    LinkAccessEntry, LinkMailToken, LinkMailTokenPurpose, LinkSession, MailCause, RepoError, RepoResult,
+    ShareLinkRepository, StoredShareLink, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_domain::share::CODE_ATTEMPTS;
@@ -21,17 +27,19 @@ use porthole_domain::{CodeState, Email, ShareLink, ShareLinkId, ShipmentId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select,
+    QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
+use super::outbox::record_causes;
 use super::{INSERT_CHUNK, finish};
 use crate::Store;
 use crate::codec::{
-    ShareLinkRow, access_entry_of, access_entry_row, link_session_of, link_session_row, share_link_rows,
-    stored_share_link_of, utc_text, verification_code_of, verification_code_row,
+    ShareLinkRow, access_entry_of, access_entry_row, link_mail_token_of, link_mail_token_row, link_session_of,
+    link_session_row, share_link_rows, stored_share_link_of, utc_text, verification_code_of, verification_code_row,
 };
 use crate::entity::{
-    link_access_entry, link_session, link_verification_code, share_link, share_link_recipient, shipment,
+    link_access_entry, link_session, link_verification_code, share_link, share_link_mail_token, share_link_recipient,
+    shipment,
 };
 use crate::error::{Unique, unavailable, write_error};
 
@@ -39,10 +47,11 @@ const TOKEN: Unique = Unique::new("share_links", "token_digest", "token");
 
 #[async_trait]
 impl ShareLinkRepository for Store {
-    async fn insert_share_links(&self, links: &[(ShareLink, SecretDigest)]) -> RepoResult<()> {
+    async fn insert_share_links(&self, links: &[(ShareLink, SecretDigest)], causes: &[MailCause]) -> RepoResult<()> {
         let (rows, recipients): (Vec<_>, Vec<_>) =
             links.iter().map(|(link, token)| share_link_rows(link, token)).unzip();
         let recipients: Vec<_> = recipients.into_iter().flatten().collect();
+        let now = utc_text(&self.clock.now());
         let txn = self.begin_write().await.map_err(unavailable)?;
         let result = async {
             for chunk in rows.chunks(INSERT_CHUNK) {
@@ -59,7 +68,7 @@ impl ShareLinkRepository for Store {
                 .await
                 .map_err(|e| write_error(e, &[]))?;
             }
-            Ok(())
+            record_causes(&txn, causes, &now).await
         }
         .await;
         finish(txn, result).await
@@ -70,9 +79,45 @@ impl ShareLinkRepository for Store {
         Ok(links.into_iter().next())
     }
 
+    /// One condition, so the link and its recipients are still read in two
+    /// queries over one snapshot: the link's own token, or the link of an
+    /// `Open` mail token (a primary-key lookup).
     async fn share_link_by_token(&self, digest: &SecretDigest) -> RepoResult<Option<StoredShareLink>> {
-        let links = self.links_where(Condition::all().add(share_link::Column::TokenDigest.eq(digest.as_str()))).await?;
+        let links = self.links_where(opened_by(digest)).await?;
         Ok(links.into_iter().next())
+    }
+
+    async fn insert_link_mail_token(&self, token: &LinkMailToken) -> RepoResult<()> {
+        share_link_mail_token::Entity::insert(link_mail_token_row(token).into_active_model())
+            .exec_without_returning(&self.db)
+            .await
+            .map(drop)
+            .map_err(|e| write_error(e, &[]))
+    }
+
+    async fn link_mail_token(&self, digest: &SecretDigest) -> RepoResult<Option<LinkMailToken>> {
+        let row =
+            share_link_mail_token::Entity::find_by_id(digest.as_str()).one(&self.db).await.map_err(unavailable)?;
+        Ok(row.map(link_mail_token_of).transpose()?)
+    }
+
+    async fn stop_link_updates(&self, link_id: &ShareLinkId, email: &Email) -> RepoResult<()> {
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let stopped = share_link_recipient::Entity::update_many()
+                .col_expr(share_link_recipient::Column::ReceivesUpdates, Expr::value(false))
+                .filter(share_link_recipient::Column::LinkId.eq(link_id.as_str()))
+                .filter(share_link_recipient::Column::Email.eq(email.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            if stopped.rows_affected == 0 && !link_exists(&txn, link_id).await? {
+                return Err(RepoError::NotFound);
+            }
+            Ok(())
+        }
+        .await;
+        finish(txn, result).await
     }
 
     async fn share_links_of(&self, shipment_id: &ShipmentId) -> RepoResult<Vec<StoredShareLink>> {
@@ -121,6 +166,14 @@ impl ShareLinkRepository for Store {
             // A code mailed for the old URL must not open the new one.
             link_verification_code::Entity::delete_many()
                 .filter(link_verification_code::Column::LinkId.eq(id.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(unavailable)?;
+            // Nor may the addresses mailed to recipients; their unsubscribe
+            // tokens stay, as stopping updates is always harmless.
+            share_link_mail_token::Entity::delete_many()
+                .filter(share_link_mail_token::Column::LinkId.eq(id.as_str()))
+                .filter(share_link_mail_token::Column::Purpose.eq(LinkMailTokenPurpose::Open.as_str()))
                 .exec(&txn)
                 .await
                 .map(drop)
@@ -323,6 +376,20 @@ fn recipients_of(which: Condition) -> Select<share_link_recipient::Entity> {
         .order_by_asc(share_link_recipient::Column::Position)
 }
 
+/// The links that `digest` opens: as the link's own token, or as an `Open`
+/// mail token of the link.
+fn opened_by(digest: &SecretDigest) -> Condition {
+    let by_mail_token = share_link_mail_token::Entity::find()
+        .select_only()
+        .column(share_link_mail_token::Column::LinkId)
+        .filter(share_link_mail_token::Column::Digest.eq(digest.as_str()))
+        .filter(share_link_mail_token::Column::Purpose.eq(LinkMailTokenPurpose::Open.as_str()))
+        .into_query();
+    Condition::any()
+        .add(share_link::Column::TokenDigest.eq(digest.as_str()))
+        .add(share_link::Column::Id.in_subquery(by_mail_token))
+}
+
 async fn link_exists(conn: &impl ConnectionTrait, id: &ShareLinkId) -> RepoResult<bool> {
     let found = share_link::Entity::find_by_id(id.as_str())
         .select_only()
@@ -369,13 +436,7 @@ mod plans {
     use super::*;
 
     async fn plan(store: &Store, statement: Statement) -> Vec<String> {
-        let explain = Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!("EXPLAIN QUERY PLAN {}", statement.sql),
-            statement.values.map(|values| values.0).unwrap_or_default(),
-        );
-        let rows = store.connection().query_all_raw(explain).await.expect("explain");
-        rows.iter().map(|row| row.try_get::<String>("", "detail").expect("detail column")).collect()
+        crate::repo::sqlite_plan(store, statement).await
     }
 
     fn scans_nothing(details: &[String]) {
@@ -412,6 +473,21 @@ mod plans {
                 sorts(&recipients).iter().all(|d| d.contains("LAST TERM OF ORDER BY")),
                 "no sort of the whole result: {recipients:?}"
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_is_looked_up_by_index_as_a_link_token_and_as_a_mail_token() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let which = opened_by(&SecretDigest::of("token"));
+        for statement in
+            [links_of(which.clone()).build(DbBackend::Sqlite), recipients_of(which).build(DbBackend::Sqlite)]
+        {
+            let details = plan(&store, statement).await;
+            assert!(details.iter().any(|d| d.contains("uq_share_links_token_digest")), "{details:?}");
+            assert!(details.iter().any(|d| d.contains("sqlite_autoindex_share_link_mail_tokens_1")), "{details:?}");
+            scans_nothing(&details);
         }
     }
 }

@@ -1,23 +1,29 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use porthole_app::ports::{AppendOutcome, RepoError, RepoResult, ShipmentQuery, ShipmentRepository, Upserted};
+use porthole_app::ports::{
+    AppendOutcome, MailCause, RepoError, RepoResult, ShipmentQuery, ShipmentRepository, Upserted,
+};
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
-    OrganizationId, Shipment, ShipmentId, ShipmentReference, Status, TrackingEvent, TrackingRole, ViewerScope,
+    MilestoneState, OrganizationId, Shipment, ShipmentId, ShipmentReference, Status, TrackingEvent, TrackingRole,
+    ViewerChange, ViewerDates, ViewerScope,
 };
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{
+    Asterisk, Expr, ExprTrait, Func, LikeExpr, LockType, Order, Query, SelectStatement, UnionType,
+};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, TryInsertResult,
 };
 
+use super::outbox::record_causes;
 use super::{INSERT_CHUNK, LOOKUP_CHUNK, count, finish};
 use crate::Store;
 use crate::codec::{
-    ShipmentColumns, SummaryRow, container_rows, event_of, event_row, master_of, offset_time_text, organization_of,
-    shipment_columns, shipment_of, summary_of, utc_text,
+    PublishedRow, ShipmentColumns, SummaryRow, container_rows, event_of, event_row, master_of, offset_time_text,
+    organization_of, shipment_columns, shipment_of, summary_of, utc_text, viewer_dates_of,
 };
 use crate::entity::{master, organization, shipment, shipment_container, tracking_event};
 use crate::error::{Corrupt, Unique, unavailable, write_error};
@@ -51,8 +57,10 @@ impl ShipmentRepository for Store {
         let txn = self.begin_write().await.map_err(unavailable)?;
         let result = async {
             let columns = shipment_columns(shipment);
-            let (id, upserted) = match id_by_reference(&txn, shipment.reference.as_str()).await? {
-                Some(existing) => (existing, Upserted::Updated),
+            let by_reference = || shipment::Column::Reference.eq(shipment.reference.as_str());
+            // What viewers saw before: none for a new shipment.
+            let (id, upserted, before) = match locked_viewer_dates(&txn, by_reference()).await? {
+                Some((existing, before)) => (existing, Upserted::Updated, Some(before)),
                 None => {
                     let row = new_row(shipment.id.as_str(), &columns, &now);
                     let inserted = shipment::Entity::insert(row.into_active_model())
@@ -62,17 +70,17 @@ impl ShipmentRepository for Store {
                         .map_err(|e| write_error(e, &[REFERENCE]))?;
                     match inserted {
                         TryInsertResult::Inserted(rows) if rows > 0 => {
-                            (shipment.id.as_str().to_owned(), Upserted::Created)
+                            (shipment.id.as_str().to_owned(), Upserted::Created, None)
                         }
                         // PostgreSQL only: a concurrent upsert committed the
                         // same reference after our lookup; SQLite's write
                         // lock rules that out. Theirs is now the one to
                         // replace.
                         _ => {
-                            let existing = id_by_reference(&txn, shipment.reference.as_str())
+                            let (existing, before) = locked_viewer_dates(&txn, by_reference())
                                 .await?
                                 .ok_or_else(|| RepoError::Unavailable("shipment vanished during upsert".to_owned()))?;
-                            (existing, Upserted::Updated)
+                            (existing, Upserted::Updated, Some(before))
                         }
                     }
                 }
@@ -97,7 +105,10 @@ impl ShipmentRepository for Store {
                     .await
                     .map_err(|e| write_error(e, &[]))?;
             }
-            publish_viewer_state(&txn, &ShipmentId::new(id), &now).await?;
+            let (record, after) = publish_viewer_state(&txn, &ShipmentId::new(id), &now).await?;
+            if let Some(before) = before {
+                record_viewer_change(&txn, &record, &before, &after, 0, &now).await?;
+            }
             Ok(upserted)
         }
         .await;
@@ -113,38 +124,33 @@ impl ShipmentRepository for Store {
     async fn append_events(&self, id: &ShipmentId, events: &[TrackingEvent]) -> RepoResult<AppendOutcome> {
         let now = utc_text(&self.clock.now());
         let txn = self.begin_write().await.map_err(unavailable)?;
-        let result =
-            async {
-                let exists = shipment::Entity::find_by_id(id.as_str())
-                    .select_only()
-                    .column(shipment::Column::Id)
-                    .into_tuple::<String>()
-                    .one(&txn)
-                    .await
-                    .map_err(unavailable)?;
-                if exists.is_none() {
-                    return Err(RepoError::NotFound);
+        let result = async {
+            let (_, before) =
+                locked_viewer_dates(&txn, shipment::Column::Id.eq(id.as_str())).await?.ok_or(RepoError::NotFound)?;
+            let mut accepted = 0;
+            for chunk in events.chunks(INSERT_CHUNK) {
+                let inserted =
+                    tracking_event::Entity::insert_many(chunk.iter().map(|event| event_row(id.as_str(), event, &now)))
+                        .on_conflict_do_nothing_on([
+                            tracking_event::Column::ShipmentId,
+                            tracking_event::Column::EventId,
+                        ])
+                        .exec_without_returning(&txn)
+                        .await
+                        .map_err(|e| write_error(e, &[]))?;
+                if let TryInsertResult::Inserted(rows) = inserted {
+                    accepted += count(rows);
                 }
-                let mut accepted = 0;
-                for chunk in events.chunks(INSERT_CHUNK) {
-                    let inserted = tracking_event::Entity::insert_many(
-                        chunk.iter().map(|event| event_row(id.as_str(), event, &now)),
-                    )
-                    .on_conflict_do_nothing_on([tracking_event::Column::ShipmentId, tracking_event::Column::EventId])
-                    .exec_without_returning(&txn)
-                    .await
-                    .map_err(|e| write_error(e, &[]))?;
-                    if let TryInsertResult::Inserted(rows) = inserted {
-                        accepted += count(rows);
-                    }
-                }
-                // Duplicates change nothing, so neither can the derived state.
-                if accepted > 0 {
-                    publish_viewer_state(&txn, id, &now).await?;
-                }
-                Ok(AppendOutcome { accepted, duplicates: events.len().saturating_sub(accepted) })
             }
-            .await;
+            // Duplicates change nothing, so neither can the derived state,
+            // and nothing is owed to viewers.
+            if accepted > 0 {
+                let (record, after) = publish_viewer_state(&txn, id, &now).await?;
+                record_viewer_change(&txn, &record, &before, &after, accepted, &now).await?;
+            }
+            Ok(AppendOutcome { accepted, duplicates: events.len().saturating_sub(accepted) })
+        }
+        .await;
         finish(txn, result).await
     }
 
@@ -362,15 +368,58 @@ fn prefix_end(prefix: &str) -> Option<String> {
     String::from_utf8(end).ok()
 }
 
-async fn id_by_reference(conn: &impl ConnectionTrait, reference: &str) -> RepoResult<Option<String>> {
-    shipment::Entity::find()
+/// The id of the shipment meeting `which` and the dates its viewers see
+/// now, with the row locked for the rest of the transaction.
+///
+/// The lock (PostgreSQL; SQLite's write lock already serializes writers)
+/// makes every write to one shipment wait for the one before it, so what
+/// viewers saw before is what this write changes, and the events it
+/// appends have higher row ids than every event the shipment had. It is
+/// the lock the write's own `UPDATE` of the row takes anyway (`FOR NO KEY
+/// UPDATE`), taken earlier: rows that merely reference the shipment (links,
+/// other shipments' writes) are not held up by it.
+async fn locked_viewer_dates(
+    conn: &impl ConnectionTrait,
+    which: impl sea_orm::sea_query::IntoCondition,
+) -> RepoResult<Option<(String, ViewerDates)>> {
+    use shipment::Column as S;
+    let row = shipment::Entity::find()
         .select_only()
-        .column(shipment::Column::Id)
-        .filter(shipment::Column::Reference.eq(reference))
-        .into_tuple::<String>()
+        .columns([S::Id, S::PublishedStatus, S::PublishedEtd, S::PublishedEta, S::PublishedAtd, S::PublishedAta])
+        .filter(which)
+        .lock(LockType::NoKeyUpdate)
+        .into_model::<PublishedRow>()
         .one(conn)
         .await
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+    match row {
+        None => Ok(None),
+        Some(row) => {
+            let before = viewer_dates_of(&row)?;
+            Ok(Some((row.id, before)))
+        }
+    }
+}
+
+/// Records what the write changed for viewers as a cause, when it changed
+/// anything that could notify. The write stored the `appended` newest
+/// events of the record (its events are in row order, and the shipment's
+/// row lock kept every other writer out meanwhile).
+async fn record_viewer_change(
+    conn: &impl ConnectionTrait,
+    record: &ShipmentRecord,
+    before: &ViewerDates,
+    after: &MilestoneState,
+    appended: usize,
+    now: &str,
+) -> RepoResult<()> {
+    let stored_now = &record.events[record.events.len().saturating_sub(appended)..];
+    let new_event_ids: Vec<&str> = stored_now.iter().map(|e| e.event_id.as_str()).collect();
+    let Some(change) = ViewerChange::between(&record.shipment, before, after, &record.events, &new_event_ids) else {
+        return Ok(());
+    };
+    let cause = MailCause::ShipmentChanged { shipment_id: record.shipment.id.clone(), change };
+    record_causes(conn, std::slice::from_ref(&cause), now).await
 }
 
 /// A new row. Its `published_*` columns are placeholders until
@@ -458,7 +507,9 @@ async fn containers_of(conn: &impl ConnectionTrait, shipment_id: &str) -> RepoRe
 }
 
 /// The shipment with its containers, master, events and parties, in five
-/// queries whatever the number of events or containers.
+/// queries whatever the number of events or containers. Events come in row
+/// order, i.e. in the order they were stored (`record_viewer_change` relies
+/// on it).
 async fn load_record(conn: &impl ConnectionTrait, id: &ShipmentId) -> RepoResult<Option<ShipmentRecord>> {
     let Some(row) = shipment::Entity::find_by_id(id.as_str()).one(conn).await.map_err(unavailable)? else {
         return Ok(None);
@@ -513,7 +564,13 @@ async fn load_record(conn: &impl ConnectionTrait, id: &ShipmentId) -> RepoResult
 /// grace of share links), and cleared when it leaves Done (staff reopen it,
 /// or the delivery event is retracted). It is only ever set together with a
 /// Done status, so "was Done before" is "already has a time".
-async fn publish_viewer_state(conn: &impl ConnectionTrait, id: &ShipmentId, now: &str) -> RepoResult<()> {
+///
+/// Returns the record it derived from and the viewer state it stored.
+async fn publish_viewer_state(
+    conn: &impl ConnectionTrait,
+    id: &ShipmentId,
+    now: &str,
+) -> RepoResult<(ShipmentRecord, MilestoneState)> {
     let record = load_record(conn, id).await?.ok_or(RepoError::NotFound)?;
     let state = record.viewer_state();
     let published = shipment::ActiveModel {
@@ -537,7 +594,7 @@ async fn publish_viewer_state(conn: &impl ConnectionTrait, id: &ShipmentId, now:
         .exec(conn)
         .await
         .map_err(unavailable)?;
-    Ok(())
+    Ok((record, state))
 }
 
 #[cfg(test)]
@@ -580,7 +637,7 @@ mod tests {
 /// scan there, so it is not asked.
 #[cfg(test)]
 mod plans {
-    use sea_orm::{DbBackend, Statement};
+    use sea_orm::DbBackend;
 
     use super::*;
 
@@ -592,13 +649,7 @@ mod plans {
             limit: 51,
         };
         let statement = DbBackend::Sqlite.build(&scoped_page(scope, &query).expect("a scope that admits something"));
-        let explain = Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!("EXPLAIN QUERY PLAN {}", statement.sql),
-            statement.values.map(|values| values.0).unwrap_or_default(),
-        );
-        let rows = store.connection().query_all_raw(explain).await.expect("explain");
-        rows.iter().map(|row| row.try_get::<String>("", "detail").expect("detail column")).collect()
+        crate::repo::sqlite_plan(store, statement).await
     }
 
     fn parties(role: TrackingRole, organizations: &[&str], agent_customers: &[&str]) -> ViewerScope {

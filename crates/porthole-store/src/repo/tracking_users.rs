@@ -1,7 +1,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
-use porthole_app::ports::{RepoError, RepoResult, TrackingUserRepository};
+use porthole_app::ports::{MailCause, RepoError, RepoResult, TrackingUserRepository};
 use porthole_domain::{
     Email, NotificationPreferences, OrganizationId, TrackingUser, TrackingUserId, UserId, UserState,
 };
@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use super::credentials::{end_sessions, forget_login_tokens};
+use super::outbox::record_causes;
 use super::{INSERT_CHUNK, finish};
 use crate::Store;
 use crate::codec::{notifications_text, tracking_user_of, tracking_user_row, utc_text};
@@ -26,15 +27,17 @@ const EMAIL: Unique = Unique::new("tracking_users", "email", "email");
 
 #[async_trait]
 impl TrackingUserRepository for Store {
-    async fn insert_tracking_user(&self, user: &TrackingUser) -> RepoResult<()> {
-        let row = tracking_user_row(user, &utc_text(&self.clock.now()));
+    async fn insert_tracking_user(&self, user: &TrackingUser, causes: &[MailCause]) -> RepoResult<()> {
+        let now = utc_text(&self.clock.now());
+        let row = tracking_user_row(user, &now);
         let txn = self.begin_write().await.map_err(unavailable)?;
         let result = async {
             tracking_user::Entity::insert(row.into_active_model())
                 .exec_without_returning(&txn)
                 .await
                 .map_err(|e| write_error(e, &[USER_ID, EMAIL]))?;
-            insert_links(&txn, user).await
+            insert_links(&txn, user).await?;
+            record_causes(&txn, causes, &now).await
         }
         .await;
         finish(txn, result).await

@@ -1,7 +1,8 @@
-//! An SMTP server for the tests: enough of RFC 5321 to take mail (EHLO or
+//! An SMTP server for tests: enough of RFC 5321 to take mail (EHLO or
 //! HELO, MAIL FROM, RCPT TO, DATA, RSET, NOOP, QUIT) in plain text on a
 //! loopback port, handing every message it accepts to the test. It offers
-//! no extensions, STARTTLS included.
+//! no extensions, STARTTLS included. The adapter's own tests and the
+//! end-to-end suite (through feature `test-sink`) both send to it.
 
 use std::net::SocketAddr;
 use std::time::Duration;
