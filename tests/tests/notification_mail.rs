@@ -204,6 +204,19 @@ async fn a_burst_of_changes_within_the_window_is_one_mail() {
 }
 
 #[tokio::test]
+async fn a_departure_retracted_within_its_burst_is_told_to_nobody() {
+    let app = TestApp::builder().notifications("coalesce_seconds", "120").spawn().await;
+    let World { app, shipment, .. } = world(app).await;
+    app.add_events(&shipment, json!([departure_event("atd", true)])).await;
+    let mut retraction = departure_event("atd-fix", true);
+    retraction["retracts"] = json!("atd");
+    app.add_events(&shipment, json!([retraction])).await;
+    app.clock.advance(TimeDelta::seconds(121));
+    app.settle_outbox().await;
+    assert!(app.sent_mails().is_empty(), "{:#?}", app.sent_mails());
+}
+
+#[tokio::test]
 async fn a_failed_send_is_retried_with_backoff_and_shown_to_operators() {
     let app = TestApp::builder().notifications("first_retry_seconds", "60").spawn().await;
     let World { app, shipment, .. } = world(app).await;

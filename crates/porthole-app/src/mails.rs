@@ -622,6 +622,9 @@ struct PeriodicReport<'a> {
     /// Each row as one line, for the text part.
     lines: Vec<String>,
     more: u64,
+    /// `more` in words: "300", or "at least 300" when it was not counted
+    /// to the end.
+    more_text: String,
     link: &'a str,
 }
 
@@ -641,7 +644,7 @@ struct PeriodicReportHtml<'a> {
 
 /// A tracking user's daily or weekly report: `rows` (their open shipments, as many as the mail shows) in the
 /// chosen `columns`, in that order; names outside `crate::input::REPORT_COLUMNS` are left out. `more` counts the
-/// open shipments beyond `rows`.
+/// open shipments beyond `rows`; `more_at_least` says the count stopped early and there may be more still.
 #[allow(clippy::too_many_arguments, reason = "each is one fact the report shows")]
 pub(crate) fn periodic_report(
     branding: &Branding,
@@ -651,6 +654,7 @@ pub(crate) fn periodic_report(
     columns: &[String],
     rows: &[PortalListItem],
     more: u64,
+    more_at_least: bool,
     portal_link: &str,
     unsubscribe: &UnsubscribeLink,
 ) -> Result<Mail, AppError> {
@@ -675,6 +679,7 @@ pub(crate) fn periodic_report(
         rows: rows.iter().map(|row| chosen.iter().map(|c| c.cell(row)).collect()).collect(),
         lines: rows.iter().map(|row| report_line(&chosen, row)).collect(),
         more,
+        more_text: if more_at_least { format!("at least {more}") } else { more.to_string() },
         link: portal_link,
     };
     let text = render(PeriodicReportText { frame: &frame, mail: &mail })?;
@@ -806,6 +811,7 @@ mod tests {
             &columns,
             rows,
             more,
+            false,
             "https://portal.example/portal",
             &unsubscribe,
         )
@@ -1114,6 +1120,20 @@ mod tests {
         let mail = report(&["reference"], &[], 0);
         assert!(both(&mail, "no open shipments"));
         assert!(!mail.html.contains("<table cellpadding"), "no empty table");
+        let counted_in_part = periodic_report(
+            &branding(),
+            vec![email("anna@customer.example")],
+            "Anna",
+            ReportFrequency::Weekly,
+            &["reference".to_owned()],
+            &rows,
+            300,
+            true,
+            "https://portal.example/portal",
+            &unsubscribe_link("the periodic shipment report", "pu_report"),
+        )
+        .expect("renders");
+        assert!(both(&counted_in_part, "and at least 300 more in the portal"));
     }
 
     #[test]

@@ -49,12 +49,19 @@ use crate::service::Porthole;
 
 /// Causes dispatched per pass at most; the next pass takes the rest.
 const CAUSES_PER_PASS: u64 = 200;
-/// Mails claimed at a time.
-const MAILS_PER_CLAIM: u64 = 20;
+/// Mails claimed at a time: one, so each mail's lease starts when its own
+/// send does and outlasts it (the lease is longer than a send may take).
+const MAILS_PER_CLAIM: u64 = 1;
+/// Mails sent per pass at most, so causes and reports get their turn while
+/// a large report goes out.
+const MAILS_PER_PASS: usize = 500;
 /// Users read per page when a report is dispatched.
 const USERS_PER_PAGE: u64 = 1_000;
 /// Open shipments listed in one report at most.
 const REPORT_ROWS: usize = 100;
+/// Open shipments of one status counted for a report at most; past it the
+/// report says "at least".
+const REPORT_COUNT_LIMIT: u64 = 1_000;
 /// A report slot missed by more than this (the server was down) is
 /// skipped rather than sent late.
 const REPORT_GRACE: Duration = Duration::hours(6);
@@ -88,18 +95,31 @@ impl Porthole {
     // ---- The worker --------------------------------------------------------
 
     /// One pass of the outbox worker: schedules due reports, dispatches due
-    /// causes, then sends every due mail.
+    /// causes, then sends the mail that was due when the pass began.
     pub async fn run_outbox_pass(&self) -> Result<OutboxPass, AppError> {
+        self.run_outbox_pass_while(&|| true).await
+    }
+
+    /// [`Self::run_outbox_pass`], asking `keep_going` before each mail so a
+    /// stopping server ends the pass between two sends, never in one.
+    ///
+    /// Only mail due when the pass began is claimed, and at most
+    /// [`MAILS_PER_PASS`]: a mail that fails and becomes due again within
+    /// the pass waits for the next one, so a slow or failing mail server
+    /// cannot hold dispatch and reports back.
+    pub async fn run_outbox_pass_while(&self, keep_going: &(dyn Fn() -> bool + Sync)) -> Result<OutboxPass, AppError> {
         self.schedule_due_reports().await?;
         let mut pass = OutboxPass { dispatched: self.dispatch_due_causes().await?, ..OutboxPass::default() };
-        loop {
-            let now = self.ports.clock.now();
-            let lease_until = now + self.retry_duration(self.settings.notifications.claim_lease);
-            let claimed = self.ports.outbox.claim_due_mails(now, lease_until, MAILS_PER_CLAIM).await?;
+        let began = self.ports.clock.now();
+        let mut attempts = 0;
+        while attempts < MAILS_PER_PASS && keep_going() {
+            let lease_until = self.ports.clock.now() + self.retry_duration(self.settings.notifications.claim_lease);
+            let claimed = self.ports.outbox.claim_due_mails(began, lease_until, MAILS_PER_CLAIM).await?;
             if claimed.is_empty() {
                 break;
             }
             for mail in &claimed {
+                attempts += 1;
                 let outcome = self.attempt(mail).await;
                 match &outcome {
                     AttemptOutcome::Sent { .. } => pass.sent += 1,
@@ -116,19 +136,28 @@ impl Porthole {
     /// Records the latest periodic-report slot of each frequency, if it is
     /// due and not recorded yet. The slot's key makes this once per slot
     /// across restarts and instances.
+    /// This process remembers the slots it recorded, so it writes once per
+    /// slot, not once per pass.
     async fn schedule_due_reports(&self) -> Result<(), AppError> {
         let now = self.ports.clock.now();
         for frequency in ReportFrequency::ALL {
             let slot = self.latest_report_slot(frequency, now);
-            if now - slot > REPORT_GRACE {
+            if now - slot > REPORT_GRACE || self.report_slot_recorded(frequency) == Some(slot) {
                 continue;
             }
             let key = format!("report:{}:{}", frequency.as_str(), slot.to_rfc3339());
             if self.ports.outbox.insert_cause(&MailCause::PeriodicReport { frequency, slot }, Some(key)).await? {
                 tracing::info!(frequency = frequency.as_str(), %slot, "periodic report due");
             }
+            if let Ok(mut recorded) = self.report_slots.lock() {
+                recorded.insert(frequency, slot);
+            }
         }
         Ok(())
+    }
+
+    fn report_slot_recorded(&self, frequency: ReportFrequency) -> Option<DateTime<Utc>> {
+        self.report_slots.lock().ok().and_then(|recorded| recorded.get(&frequency).copied())
     }
 
     /// The start of the latest report slot at or before `now`: the report
@@ -158,7 +187,8 @@ impl Porthole {
     }
 
     /// Turns due causes into queued mail. Returns how many causes were
-    /// dispatched.
+    /// dispatched. A cause that cannot be handled now (its rows cannot be
+    /// read) is logged and left for a later pass; the others go on.
     async fn dispatch_due_causes(&self) -> Result<usize, AppError> {
         let now = self.ports.clock.now();
         let settled_before = now - self.retry_duration(self.settings.notifications.coalesce_window);
@@ -166,27 +196,31 @@ impl Porthole {
         let mut changes: BTreeMap<ShipmentId, Vec<PendingCause>> = BTreeMap::new();
         let mut dispatched = 0;
         for pending in causes {
-            match &pending.cause {
-                MailCause::ShipmentChanged { shipment_id, .. } => {
-                    changes.entry(shipment_id.clone()).or_default().push(pending);
-                }
-                _ => {
-                    let mails = self.mails_for(&pending).await?;
-                    dispatched += self.dispatch(&[pending.id], &mails).await?;
+            if let MailCause::ShipmentChanged { shipment_id, .. } = &pending.cause {
+                changes.entry(shipment_id.clone()).or_default().push(pending);
+                continue;
+            }
+            let handled = async { self.dispatch(&[pending.id], &self.mails_for(&pending).await?).await }.await;
+            match handled {
+                Ok(count) => dispatched += count,
+                Err(error) => {
+                    tracing::error!(cause = pending.id, kind = pending.cause.kind(), %error, "mail cause not dispatched; will try again")
                 }
             }
         }
         for (shipment_id, burst) in changes {
             let ids: Vec<CauseId> = burst.iter().map(|p| p.id).collect();
-            let first = ids.iter().min().copied().unwrap_or_default();
-            let change = ViewerChange::merge(burst.into_iter().filter_map(|p| match p.cause {
-                MailCause::ShipmentChanged { change, .. } => Some(change),
-                _ => None,
-            }));
-            let notices = change.map(|c| c.notices(&self.settings.notifications.policy)).unwrap_or_default();
-            let mails =
-                if notices.is_empty() { Vec::new() } else { self.update_mails(&shipment_id, first, &notices).await? };
-            dispatched += self.dispatch(&ids, &mails).await?;
+            let handled = async {
+                let mails = self.update_mails(&shipment_id, burst).await?;
+                self.dispatch(&ids, &mails).await
+            }
+            .await;
+            match handled {
+                Ok(count) => dispatched += count,
+                Err(error) => {
+                    tracing::error!(shipment = %shipment_id, causes = ?ids, %error, "shipment changes not dispatched; will try again")
+                }
+            }
         }
         Ok(dispatched)
     }
@@ -232,17 +266,31 @@ impl Porthole {
         })
     }
 
-    /// The users who see the shipment and want at least one of the notices,
-    /// and the updating recipients of its live links.
+    /// One burst of changes to a shipment, judged as one change, as mail to
+    /// the users who see the shipment and want at least one of its notices,
+    /// and to the updating recipients of its live links. News withdrawn
+    /// within the burst (a departure retracted) is left out.
     async fn update_mails(
         &self,
         shipment_id: &ShipmentId,
-        first_cause: CauseId,
-        notices: &[ShipmentNotice],
+        burst: Vec<PendingCause>,
     ) -> Result<Vec<NewOutboxMail>, AppError> {
+        let first_cause = burst.iter().map(|p| p.id).min().unwrap_or_default();
         let Some(record) = self.ports.shipments.shipment_record(shipment_id).await? else {
             return Ok(Vec::new());
         };
+        let change = ViewerChange::merge(burst.into_iter().filter_map(|pending| match pending.cause {
+            MailCause::ShipmentChanged { change, .. } => Some(change),
+            _ => None,
+        }));
+        let notices = match change {
+            Some(change) => change.without_withdrawn(&record.events).notices(&self.settings.notifications.policy),
+            None => Vec::new(),
+        };
+        if notices.is_empty() {
+            return Ok(Vec::new());
+        }
+        let notices = notices.as_slice();
         let content = MailContent::ShipmentUpdate { shipment_id: shipment_id.clone(), notices: notices.to_vec() };
         let categories: BTreeSet<NotificationCategory> = notices.iter().map(ShipmentNotice::category).collect();
         let mut parties = vec![record.shipment.customer_id.clone()];
@@ -381,8 +429,10 @@ impl Porthole {
         let to: Vec<_> = user.all_emails().cloned().collect();
         match content {
             MailContent::PasswordSetup => {
-                if user.state != UserState::Invited {
-                    return Ok(Rendered::Skip(format!("the user is {}, not invited", user.state.as_str())));
+                // Staff may send an active user a new setup link (a reset);
+                // only a disabled user gets none.
+                if user.state == UserState::Disabled {
+                    return Ok(Rendered::Skip("the user is disabled".into()));
                 }
                 let link = self.password_setup_link(user).await?;
                 Ok(Rendered::Mail(mails::password_setup(branding, user, &link)?))
@@ -430,7 +480,7 @@ impl Porthole {
                 if !porthole_domain::may_sign_in(user, &organizations) {
                     return Ok(Rendered::Skip("the user's portal access is off".into()));
                 }
-                let (rows, more) = self.open_shipments(user, &organizations).await?;
+                let (rows, more, more_at_least) = self.open_shipments(user, &organizations).await?;
                 let url = self.unsubscribe_link(&user.id, NotificationCategory::PeriodicReport).await?;
                 let unsubscribe =
                     UnsubscribeLink { stops: category_in_words(NotificationCategory::PeriodicReport).to_owned(), url };
@@ -443,6 +493,7 @@ impl Porthole {
                     &report.columns,
                     &rows,
                     more,
+                    more_at_least,
                     &portal,
                     &unsubscribe,
                 )?;
@@ -535,25 +586,27 @@ impl Porthole {
     }
 
     /// The user's open shipments (confirmed or in transit), newest first,
-    /// at most [`REPORT_ROWS`], and how many more there are (counted up to
-    /// one more page).
+    /// at most [`REPORT_ROWS`]; how many more there are; and whether that
+    /// count stopped at [`REPORT_COUNT_LIMIT`] per status (so there may be
+    /// more still).
     async fn open_shipments(
         &self,
         user: &TrackingUser,
         organizations: &[Organization],
-    ) -> Result<(Vec<PortalListItem>, u64), AppError> {
+    ) -> Result<(Vec<PortalListItem>, u64, bool), AppError> {
         let scope = scope_of(user, organizations);
         let mut rows = Vec::new();
+        let mut cut = false;
         for status in [Status::InTransit, Status::Confirmed] {
-            let query =
-                ShipmentQuery { status: Some(status), search: None, before: None, limit: 2 * REPORT_ROWS as u64 };
+            let query = ShipmentQuery { status: Some(status), search: None, before: None, limit: REPORT_COUNT_LIMIT };
             let found = self.ports.shipments.shipments_in_scope(&scope, &query).await?;
+            cut |= found.len() as u64 >= REPORT_COUNT_LIMIT;
             rows.extend(found.iter().filter_map(|summary| list_item_for(user, organizations, summary)));
         }
         rows.sort_by(|a, b| b.reference.cmp(&a.reference));
         let more = rows.len().saturating_sub(REPORT_ROWS) as u64;
         rows.truncate(REPORT_ROWS);
-        Ok((rows, more))
+        Ok((rows, more, cut))
     }
 
     async fn organizations_of(&self, users: &[TrackingUser]) -> Result<Vec<Organization>, AppError> {
@@ -597,43 +650,25 @@ impl Porthole {
     /// history loaded in bulk (an import, the demo's seeding) mails nobody.
     /// Mail already queued is left alone. Returns how many changes were
     /// dropped.
-    pub async fn discard_waiting_changes(&self) -> Result<usize, AppError> {
-        let mut discarded = 0;
-        loop {
-            // Everything recorded so far counts as settled.
-            let now = self.ports.clock.now();
-            let waiting = self.ports.outbox.due_causes(now, CAUSES_PER_PASS).await?;
-            let changes: Vec<CauseId> = waiting
-                .iter()
-                .filter(|pending| matches!(pending.cause, MailCause::ShipmentChanged { .. }))
-                .map(|pending| pending.id)
-                .collect();
-            if changes.is_empty() {
-                if discarded > 0 {
-                    tracing::info!(discarded, "waiting shipment changes dropped without mail");
-                }
-                return Ok(discarded);
-            }
-            if self.ports.outbox.dispatch_causes(&changes, &[], now).await? {
-                discarded += changes.len();
-            }
+    pub async fn discard_waiting_changes(&self) -> Result<u64, AppError> {
+        let discarded = self.ports.outbox.discard_waiting_changes(self.ports.clock.now()).await?;
+        if discarded > 0 {
+            tracing::info!(discarded, "waiting shipment changes dropped without mail");
         }
+        Ok(discarded)
     }
 
-    /// Queues every failed mail again; returns how many.
+    /// Queues every mail that is failed now again; returns how many. Mail
+    /// that fails again meanwhile is not retried twice by one call.
     pub async fn retry_failed_mails(&self) -> Result<usize, AppError> {
+        let failed = self.ports.outbox.outbox_mails(Some(OutboxStatus::Failed), u64::from(u32::MAX)).await?;
         let mut retried = 0;
-        loop {
-            let failed = self.ports.outbox.outbox_mails(Some(OutboxStatus::Failed), 500).await?;
-            if failed.is_empty() {
-                return Ok(retried);
-            }
-            for mail in failed {
-                if self.retry_outbox_mail(mail.id).await? {
-                    retried += 1;
-                }
+        for mail in failed {
+            if self.retry_outbox_mail(mail.id).await? {
+                retried += 1;
             }
         }
+        Ok(retried)
     }
 }
 

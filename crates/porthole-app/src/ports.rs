@@ -560,10 +560,13 @@ pub enum MailCause {
 }
 
 impl MailCause {
+    /// The [`MailCause::kind`] of a shipment change.
+    pub const SHIPMENT_CHANGED: &'static str = "shipment_changed";
+
     /// Short name for logs and the operator's outbox view.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::ShipmentChanged { .. } => "shipment_changed",
+            Self::ShipmentChanged { .. } => Self::SHIPMENT_CHANGED,
             Self::PasswordSetup { .. } => "password_setup",
             Self::LinkShared { .. } => "link_shared",
             Self::PeriodicReport { .. } => "periodic_report",
@@ -733,6 +736,10 @@ pub trait OutboxRepository: Send + Sync {
         mails: &[NewOutboxMail],
         now: DateTime<Utc>,
     ) -> RepoResult<bool>;
+
+    /// Marks every waiting `ShipmentChanged` cause dispatched at `now`,
+    /// queueing no mail; other causes are left alone. Returns how many.
+    async fn discard_waiting_changes(&self, now: DateTime<Utc>) -> RepoResult<u64>;
 
     /// Claims up to `limit` pending mails due at `now`, oldest first: counts
     /// an attempt on each and hides it from every other claimer until

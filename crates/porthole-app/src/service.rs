@@ -7,8 +7,8 @@ use std::sync::Arc;
 use porthole_domain::milestone::MilestoneState;
 use porthole_domain::projection::{ShipmentRecord, reason_for};
 use porthole_domain::{
-    Master, MasterId, Mode, Organization, OrganizationId, Permission, Shipment, ShipmentId, ShipmentReference,
-    StaffRole, Status, TrackingRole, TrackingUserId, UserId,
+    Master, MasterId, Mode, Organization, OrganizationId, Permission, ReportFrequency, Shipment, ShipmentId,
+    ShipmentReference, StaffRole, Status, TrackingRole, TrackingUserId, UserId,
 };
 
 use crate::error::{AppError, FieldError};
@@ -61,6 +61,10 @@ pub struct Porthole {
     pub(crate) passwords: Passwords,
     pub(crate) throttle: Arc<AttemptThrottle>,
     pub(crate) code_throttle: Arc<AttemptThrottle>,
+    /// The latest periodic-report slot of each frequency this process has
+    /// recorded, so the outbox worker writes each slot once.
+    pub(crate) report_slots:
+        Arc<std::sync::Mutex<std::collections::HashMap<ReportFrequency, chrono::DateTime<chrono::Utc>>>>,
 }
 
 /// The result of `PUT /api/v1/shipments`.
@@ -120,7 +124,14 @@ impl Porthole {
     pub fn with_settings(ports: Ports, settings: AppSettings) -> Self {
         let throttle = Arc::new(AttemptThrottle::sign_in(settings.sign_in_limits));
         let code_throttle = Arc::new(AttemptThrottle::codes(settings.code_limits));
-        Self { ports, settings: Arc::new(settings), passwords: Passwords::default(), throttle, code_throttle }
+        Self {
+            ports,
+            settings: Arc::new(settings),
+            passwords: Passwords::default(),
+            throttle,
+            code_throttle,
+            report_slots: Arc::default(),
+        }
     }
 
     pub fn settings(&self) -> &AppSettings {

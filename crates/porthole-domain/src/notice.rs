@@ -9,6 +9,8 @@
 //! that moved three times by ten hours within the burst moved thirty, and
 //! one that moved away and back moved not at all.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::{Deserialize, Serialize};
 
@@ -122,9 +124,19 @@ impl ViewerChange {
     ) -> Option<Self> {
         let template = MilestoneTemplate::for_mode(shipment.mode);
         // A batch may hold thousands of events: look them up, not along.
-        let new_ids: std::collections::HashSet<&str> = new_event_ids.iter().copied().collect();
-        let new_events: Vec<SeenEvent> = effective_events(events, Audience::Viewer)
-            .into_iter()
+        let new_ids: HashSet<&str> = new_event_ids.iter().copied().collect();
+        let effective = effective_events(events, Audience::Viewer);
+        let step_of = |e: &TrackingEvent| template.steps.iter().find(|step| step.is_reached_by(e, shipment));
+        // A step viewers saw reached before this write is no news when
+        // another container reaches it now; nor is it twice in one write.
+        let mut reached: HashSet<&str> = effective
+            .iter()
+            .filter(|e| !new_ids.contains(e.event_id.as_str()))
+            .filter_map(|e| step_of(e))
+            .map(|step| step.label)
+            .collect();
+        let new_events: Vec<SeenEvent> = effective
+            .iter()
             .filter(|e| new_ids.contains(e.event_id.as_str()))
             .filter(|e| e.classifier == Classifier::Act && e.retracts.is_none())
             .map(|e| SeenEvent {
@@ -132,7 +144,7 @@ impl ViewerChange {
                 code: e.code.as_str().to_owned(),
                 label: e.code.label().to_owned(),
                 event_time: e.event_time,
-                milestone: template.steps.iter().any(|step| step.is_reached_by(e, shipment)),
+                milestone: step_of(e).is_some_and(|step| reached.insert(step.label)),
                 document: e.code.is_document_status(),
             })
             .filter(|e| e.milestone || e.document)
@@ -140,6 +152,16 @@ impl ViewerChange {
         let after = ViewerDates::of(after);
         let dates_moved = before.etd != after.etd || before.eta != after.eta;
         (dates_moved || !new_events.is_empty()).then(|| Self { before: before.clone(), after, new_events })
+    }
+
+    /// The change without the new events viewers no longer see in
+    /// `events` (the shipment's events now): a departure retracted within
+    /// the burst that reported it is told to nobody.
+    pub fn without_withdrawn(mut self, events: &[TrackingEvent]) -> Self {
+        let seen_now: HashSet<&str> =
+            effective_events(events, Audience::Viewer).into_iter().map(|e| e.event_id.as_str()).collect();
+        self.new_events.retain(|seen| seen_now.contains(seen.event_id.as_str()));
+        self
     }
 
     /// One change standing for several in a row (oldest first): from the
@@ -162,7 +184,7 @@ impl ViewerChange {
     ///   arrived, a late estimate of its arrival is noise.
     pub fn notices(&self, policy: &NoticePolicy) -> Vec<ShipmentNotice> {
         let mut notices = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for event in self.new_events.iter().filter(|e| seen.insert(e.event_id.as_str())) {
             let (event_id, code, label, event_time) =
                 (event.event_id.clone(), event.code.clone(), event.label.clone(), event.event_time);

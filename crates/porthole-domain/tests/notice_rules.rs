@@ -192,3 +192,31 @@ proptest! {
         prop_assert_eq!(!date_shifts(&told).is_empty(), expected);
     }
 }
+
+#[test]
+fn a_step_another_container_reached_before_is_no_news() {
+    let s = plain_shipment();
+    let loaded = |id: &str, hours| event(id, EventCode::Load, Classifier::Act, Some(pol()), hours);
+    let first = notices(&s, &[], &[loaded("load-a", 50)]);
+    assert_eq!(first.len(), 1, "the first container loaded is news: {first:?}");
+    assert!(notices(&s, &[loaded("load-a", 50)], &[loaded("load-b", 51)]).is_empty(), "the second is not");
+    let both = notices(&s, &[], &[loaded("load-a", 50), loaded("load-b", 51)]);
+    assert_eq!(both.len(), 1, "two containers in one batch are one notice: {both:?}");
+    // Arriving is a new step, whatever came before.
+    let arrived = event("ata", EventCode::Arri, Classifier::Act, Some(pod()), 300);
+    assert_eq!(notices(&s, &[loaded("load-a", 50)], &[arrived]).len(), 1);
+}
+
+#[test]
+fn a_milestone_withdrawn_within_its_burst_is_told_to_nobody() {
+    let s = plain_shipment();
+    let departed = event("atd", EventCode::Depa, Classifier::Act, Some(pol()), 53);
+    let told = change(&s, &[], std::slice::from_ref(&departed)).expect("a milestone");
+    let retraction = event("fix", EventCode::Depa, Classifier::Act, Some(pol()), 53).retracting("atd");
+    let now = [departed.clone(), retraction];
+    let merged = ViewerChange::merge([told.clone()]).expect("one change").without_withdrawn(&now);
+    assert!(merged.notices(&NoticePolicy::default()).is_empty());
+    // Still there: still told.
+    let kept = told.without_withdrawn(std::slice::from_ref(&departed));
+    assert_eq!(kept.notices(&NoticePolicy::default()).len(), 1);
+}

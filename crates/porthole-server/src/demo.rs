@@ -400,23 +400,6 @@ pub fn print_welcome(settings: &Settings, seeding: &Seeding) {
         }
     }
     println!();
-    let showcase = match seeding {
-        Seeding::Fresh { showcase, .. } | Seeding::AlreadyThere { showcase, .. } => showcase,
-    };
-    let wait = settings.notifications.coalesce_seconds;
-    println!("Watch a notification: publish a new ETA for {SHOWCASE}, two days later than the last one:");
-    println!(
-        "  curl -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' \\\n             {base}/api/v1/shipments/{showcase}/events -d '{{\"events\": [{{\"event_id\": \"demo-eta-1\", \
-         \"event_type\": \"TRANSPORT\", \"event_code\": \"ARRI\", \"classifier\": \"EST\", \"event_time\": \
-         \"2025-05-27T09:00:00-07:00\", \"location\": {{\"unlocode\": \"USLGB\", \"name\": \"Long Beach\"}}, \
-         \"published\": true}}]}}'"
-    );
-    println!(
-        "About {wait} s later (notifications.coalesce_seconds) each Saigon Tech user who asked for ETA mails has one \
-         mail in the mail folder, linking to the shipment page; Mekong's users, who cannot see it, get none. \
-         `porthole outbox list` shows what was sent."
-    );
-    println!();
     match seeding {
         Seeding::Fresh { api_key, showcase, .. } => {
             let key = api_key.secret.expose();
@@ -432,6 +415,24 @@ pub fn print_welcome(settings: &Settings, seeding: &Seeding) {
             );
         }
     }
+    println!();
+    let (showcase, key) = match seeding {
+        Seeding::Fresh { showcase, api_key, .. } => (showcase, api_key.secret.expose()),
+        Seeding::AlreadyThere { showcase, .. } => (showcase, "KEY"),
+    };
+    println!("Watch a notification: publish a new estimated arrival for {SHOWCASE}, two days later:");
+    println!("  curl -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\");
+    println!("    {base}/api/v1/shipments/{showcase}/events -d '{{\"events\": [{{");
+    println!("      \"event_id\": \"demo-eta-1\", \"event_type\": \"TRANSPORT\", \"event_code\": \"ARRI\",");
+    println!("      \"classifier\": \"EST\", \"event_time\": \"2025-05-27T09:00:00-07:00\", \"published\": true,");
+    println!("      \"location\": {{\"unlocode\": \"USLGB\", \"name\": \"Long Beach\"}}}}]}}'");
+    println!(
+        "About {} s later (notifications.coalesce_seconds), saigontech and pacifichome, who asked for ETA mails \
+         and may see {SHOWCASE}, each have one new mail in the mail folder, linking to the shipment page; \
+         mekong, who asked for every mail but cannot see it, gets none. `porthole outbox list` shows what was \
+         sent. To try again, change the event_id and move the time by another day or more.",
+        settings.notifications.coalesce_seconds
+    );
 }
 
 /// Left-aligned columns, the last one unpadded.

@@ -185,6 +185,14 @@ pub async fn serve_on(
         .notifications
         .worker
         .then(|| outbox::Worker::start(app.clone(), Duration::from_millis(settings.notifications.poll_interval_ms)));
+    // The worker hears of the shutdown when the server does, so both wind
+    // down together.
+    let shutdown = async {
+        shutdown.await;
+        if let Some(worker) = &worker {
+            worker.ask_to_stop();
+        }
+    };
     let served = Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(endpoint(app, settings), shutdown, Some(SHUTDOWN_GRACE))
         .await

@@ -10,12 +10,14 @@ use tokio::sync::watch;
 
 use crate::cli::OutboxCommand;
 
-/// How long a stopping server waits for the worker's current pass.
-const STOP_GRACE: Duration = Duration::from_secs(30);
+/// How long a stopping server waits for the worker to record the mail it is
+/// sending: longer than the SMTP adapter's limit on one mail (60 s), so a
+/// mail in flight is recorded as sent rather than sent again later.
+const STOP_GRACE: Duration = Duration::from_secs(65);
 
 /// The outbox worker: one pass every `interval` until told to stop. A
-/// failed pass (the database is away) is logged and tried again; the worker
-/// never exits on its own.
+/// failed pass (the database is away) is logged and tried again, and so is
+/// a pass that panicked; the worker never exits on its own.
 #[derive(Debug)]
 pub struct Worker {
     stop: watch::Sender<bool>,
@@ -28,10 +30,17 @@ impl Worker {
         let task = tokio::spawn(async move {
             tracing::info!(interval_ms = interval.as_millis() as u64, "outbox worker started");
             loop {
-                match app.run_outbox_pass().await {
-                    Ok(pass) if pass.did_anything() => tracing::debug!(?pass, "outbox pass"),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "outbox pass failed; trying again shortly"),
+                let (app, flag) = (app.clone(), stopped.clone());
+                // Its own task, so a panic in one pass is logged, not fatal.
+                let pass = tokio::spawn(async move { app.run_outbox_pass_while(&|| !*flag.borrow()).await });
+                match pass.await {
+                    Ok(Ok(pass)) if pass.did_anything() => tracing::debug!(?pass, "outbox pass"),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => tracing::warn!(%error, "outbox pass failed; trying again shortly"),
+                    Err(error) => tracing::error!(%error, "outbox pass panicked; trying again shortly"),
+                }
+                if *stopped.borrow() {
+                    break;
                 }
                 tokio::select! {
                     _ = stopped.changed() => break,
@@ -43,10 +52,15 @@ impl Worker {
         Self { stop, task }
     }
 
-    /// Lets the current pass finish (a mail being sent is recorded as sent)
-    /// and stops.
-    pub async fn stop(self) {
+    /// Asks the worker to stop after the mail it is sending, if any.
+    pub fn ask_to_stop(&self) {
         let _ = self.stop.send(true);
+    }
+
+    /// Stops the worker: the current pass ends after the mail in flight,
+    /// which is recorded.
+    pub async fn stop(self) {
+        self.ask_to_stop();
         let mut task = self.task;
         if tokio::time::timeout(STOP_GRACE, &mut task).await.is_err() {
             tracing::warn!(
@@ -63,12 +77,20 @@ pub async fn command(app: &Porthole, command: OutboxCommand) -> anyhow::Result<(
         OutboxCommand::List { status, limit, json } => {
             let (counts, mails) =
                 app.outbox_overview(status.map(Into::into), limit).await.context("cannot read the outbox")?;
+            let mut labelled = Vec::with_capacity(mails.len());
+            for mail in mails {
+                let to = recipient(app, &mail.recipient).await;
+                labelled.push((mail, to));
+            }
             if json {
-                let report = JsonOutbox { counts: counts.into(), mails: mails.iter().map(JsonMail::from).collect() };
+                let report = JsonOutbox {
+                    counts: counts.into(),
+                    mails: labelled.iter().map(|(mail, to)| JsonMail::of(mail, to)).collect(),
+                };
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print_counts(&counts);
-                print_mails(&mails);
+                print_mails(&labelled);
             }
             Ok(())
         }
@@ -145,24 +167,24 @@ fn print_counts(counts: &OutboxCounts) {
     }
 }
 
-fn print_mails(mails: &[OutboxMail]) {
+fn print_mails(mails: &[(OutboxMail, String)]) {
     if mails.is_empty() {
         println!("No mail to show.");
         return;
     }
     println!();
-    println!("{:>8}  {:<8}  {:<16}  {:<40}  {:>3}  {:<20}  DETAIL", "ID", "STATUS", "KIND", "TO", "TRY", "WHEN");
-    for mail in mails {
+    println!("{:>8}  {:<8}  {:<16}  {:<48}  {:>3}  {:<20}  DETAIL", "ID", "STATUS", "KIND", "TO", "TRY", "WHEN");
+    for (mail, to) in mails {
         let when = match mail.status {
             OutboxStatus::Pending => format!("due {}", short_time(mail.next_attempt_at)),
             _ => mail.finished_at.map(short_time).unwrap_or_default(),
         };
         println!(
-            "{:>8}  {:<8}  {:<16}  {:<40}  {:>3}  {:<20}  {}",
+            "{:>8}  {:<8}  {:<16}  {:<48}  {:>3}  {:<20}  {}",
             mail.id,
             mail.status.as_str(),
             mail.content.kind(),
-            truncate(&recipient(&mail.recipient), 40),
+            truncate(to, 48),
             mail.attempts,
             when,
             detail(mail)
@@ -170,9 +192,14 @@ fn print_mails(mails: &[OutboxMail]) {
     }
 }
 
-fn recipient(recipient: &MailRecipient) -> String {
+/// Who a mail is for, as an operator knows them: a tracking user's login
+/// and address, or a share-link recipient's address.
+async fn recipient(app: &Porthole, recipient: &MailRecipient) -> String {
     match recipient {
-        MailRecipient::User(id) => format!("tracking user {id}"),
+        MailRecipient::User(id) => match app.tracking_user(id).await {
+            Ok(user) => format!("{} <{}>", user.user_id, user.email),
+            Err(_) => format!("tracking user {id} (gone)"),
+        },
         MailRecipient::LinkRecipient { link_id, email } => format!("{email} (link {link_id})"),
     }
 }
@@ -247,13 +274,13 @@ struct JsonMail {
     last_error: Option<String>,
 }
 
-impl From<&OutboxMail> for JsonMail {
-    fn from(mail: &OutboxMail) -> Self {
+impl JsonMail {
+    fn of(mail: &OutboxMail, to: &str) -> Self {
         Self {
             id: mail.id,
             status: mail.status.as_str(),
             kind: mail.content.kind(),
-            to: recipient(&mail.recipient),
+            to: to.to_owned(),
             attempts: mail.attempts,
             created_at: mail.created_at.to_rfc3339(),
             next_attempt_at: mail.next_attempt_at.to_rfc3339(),

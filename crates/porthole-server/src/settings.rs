@@ -148,6 +148,9 @@ const LOWEST_MIN_PASSWORD_LENGTH: usize = 6;
 const HIGHEST_MIN_PASSWORD_LENGTH: usize = 128;
 /// A year: sessions longer than this are forgotten, not remembered.
 const LONGEST_SESSION_HOURS: u64 = 24 * 365;
+/// A mail not sent for a week is news to nobody; waiting longer between
+/// tries only hides a broken mail server.
+const LONGEST_RETRY_SECONDS: u64 = 7 * 24 * 60 * 60;
 /// A year after delivery nobody is still waiting for the shipment.
 const LONGEST_DELIVERY_GRACE_HOURS: u64 = 24 * 365;
 
@@ -287,6 +290,12 @@ impl NotificationsSettings {
         if !(1..=50).contains(&self.max_attempts) {
             bail!("notifications.max_attempts must be from 1 to 50, not {}", self.max_attempts);
         }
+        if self.max_retry_seconds > LONGEST_RETRY_SECONDS {
+            bail!(
+                "notifications.max_retry_seconds must be at most {LONGEST_RETRY_SECONDS} (a week), not {}",
+                self.max_retry_seconds
+            );
+        }
         if self.first_retry_seconds == 0 || self.first_retry_seconds > self.max_retry_seconds {
             bail!(
                 "notifications.first_retry_seconds must be at least 1 and at most max_retry_seconds ({}), not {}",
@@ -347,7 +356,7 @@ impl BrandingSettings {
             && !logo.starts_with("https://")
             && !logo.starts_with("http://")
         {
-            bail!("branding.logo_url must be an https:// address of an image, not '{logo}'");
+            bail!("branding.logo_url must be an https:// (or http://) address of an image, not '{logo}'");
         }
         if let Some(support) = self.support_email.as_deref().map(str::trim).filter(|s| !s.is_empty())
             && porthole_domain::Email::parse(support).is_err()
@@ -738,6 +747,7 @@ mod tests {
             ("PORTHOLE__NOTIFICATIONS__MAX_ATTEMPTS", "0", "notifications.max_attempts"),
             ("PORTHOLE__NOTIFICATIONS__FIRST_RETRY_SECONDS", "7200", "notifications.first_retry_seconds"),
             ("PORTHOLE__NOTIFICATIONS__POLL_INTERVAL_MS", "1", "notifications.poll_interval_ms"),
+            ("PORTHOLE__NOTIFICATIONS__MAX_RETRY_SECONDS", "99999999999", "notifications.max_retry_seconds"),
             ("PORTHOLE__BRANDING__ACCENT_COLOR", "red;background:url(x)", "branding.accent_color"),
             ("PORTHOLE__BRANDING__COMPANY_NAME", " ", "branding.company_name"),
             ("PORTHOLE__BRANDING__LOGO_URL", "javascript:alert(1)", "branding.logo_url"),

@@ -860,7 +860,7 @@ pub(crate) fn viewer_dates_of(row: &PublishedRow) -> Decoded<ViewerDates> {
 // part of `detail`. A mail's recipient is columns too; `content` holds what
 // it says, in the shape of its kind's `*Json` type.
 
-const SHIPMENT_CHANGED: &str = "shipment_changed";
+const SHIPMENT_CHANGED: &str = MailCause::SHIPMENT_CHANGED;
 const PASSWORD_SETUP: &str = "password_setup";
 const LINK_SHARED: &str = "link_shared";
 const PERIODIC_REPORT: &str = "periodic_report";

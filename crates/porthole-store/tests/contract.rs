@@ -119,6 +119,7 @@ contract! {
     a_failed_mail_can_be_retried,
     mail_tokens_open_links_and_stop_updates,
     concurrent_appends_to_one_shipment_record_a_chain_of_changes,
+    discarding_drops_only_waiting_shipment_changes,
 }
 
 /// Runs `additional_addresses_written_before_the_lookup_are_found`, which
@@ -2791,4 +2792,25 @@ async fn concurrent_appends_to_one_shipment_record_a_chain_of_changes(store: Sto
     assert_eq!(expected_before, viewer_dates(&store, &sent.id).await, "the last ends where viewers are now");
     seen.sort_unstable();
     assert_eq!(seen, ["evt-bl-0", "evt-bl-1", "evt-bl-2", "evt-bl-3", "evt-rels"], "each new event once");
+}
+
+async fn discarding_drops_only_waiting_shipment_changes(store: Store) {
+    seed_parties(&store).await;
+    let clock = Arc::new(HandClock::at("2025-05-09T00:00:00Z"));
+    let ports = store.ports(clock.clone(), Arc::new(RandomIds), Arc::new(DiscardMail));
+    let a = shipment("shp_a", "SHP/202505/00080", "org_saigon");
+    ports.shipments.upsert_shipment(&a).await.expect("upsert a");
+    let mut moved = a.clone();
+    moved.planned_eta = Some(time("2025-05-27T08:00:00-07:00"));
+    ports.shipments.upsert_shipment(&moved).await.expect("a moves");
+    assert_eq!(ports.outbox.insert_cause(&setup_cause("tus_1"), None).await, Ok(true));
+    assert_eq!(waiting(ports.outbox.as_ref()).await.len(), 2, "a change and an invitation wait");
+
+    let now = clock.set("2025-05-10T00:00:00Z");
+    assert_eq!(ports.outbox.discard_waiting_changes(now).await, Ok(1));
+    let left: Vec<MailCause> = waiting(ports.outbox.as_ref()).await.into_iter().map(|c| c.cause).collect();
+    assert_eq!(left, [setup_cause("tus_1")], "the invitation still waits");
+    assert_eq!(ports.outbox.discard_waiting_changes(now).await, Ok(0), "nothing left to drop");
+    let counts = ports.outbox.outbox_counts().await.expect("counts");
+    assert_eq!((counts.causes_waiting, counts.pending), (1, 0), "{counts:?}");
 }

@@ -119,6 +119,17 @@ impl OutboxRepository for Store {
         }
     }
 
+    async fn discard_waiting_changes(&self, now: DateTime<Utc>) -> RepoResult<u64> {
+        let updated = outbox_cause::Entity::update_many()
+            .col_expr(outbox_cause::Column::DispatchedAt, Expr::value(utc_text(&now)))
+            .filter(outbox_cause::Column::Kind.eq(MailCause::SHIPMENT_CHANGED))
+            .filter(outbox_cause::Column::DispatchedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(unavailable)?;
+        Ok(updated.rows_affected)
+    }
+
     async fn claim_due_mails(
         &self,
         now: DateTime<Utc>,
