@@ -218,7 +218,9 @@ async fn a_departure_retracted_within_its_burst_is_told_to_nobody() {
 
 #[tokio::test]
 async fn a_failed_send_is_retried_with_backoff_and_shown_to_operators() {
-    let app = TestApp::builder().notifications("first_retry_seconds", "60").spawn().await;
+    // This test runs every pass itself, so it can count what each one did.
+    let app =
+        TestApp::builder().notifications("worker", "false").notifications("first_retry_seconds", "60").spawn().await;
     let World { app, shipment, .. } = world(app).await;
     // The mail folder becomes a file: every send fails.
     std::fs::remove_dir_all(&app.mail_dir).ok();
@@ -251,8 +253,13 @@ async fn a_failed_send_is_retried_with_backoff_and_shown_to_operators() {
 
 #[tokio::test]
 async fn after_the_last_attempt_a_mail_is_failed_until_an_operator_retries_it() {
-    let app =
-        TestApp::builder().notifications("max_attempts", "2").notifications("first_retry_seconds", "1").spawn().await;
+    // This test runs every pass itself, so it can count what each one did.
+    let app = TestApp::builder()
+        .notifications("worker", "false")
+        .notifications("max_attempts", "2")
+        .notifications("first_retry_seconds", "1")
+        .spawn()
+        .await;
     let World { app, shipment, .. } = world(app).await;
     std::fs::remove_dir_all(&app.mail_dir).ok();
     std::fs::write(&app.mail_dir, b"not a folder").expect("a file in the folder's place");
