@@ -15,7 +15,7 @@ use crate::input::{
     TrackingUserInput, TrackingUserPatch, additional_emails, email, optional_text, organization_ids, required_text,
 };
 use crate::mails;
-use crate::ports::{LoginToken, MailCause, PortalSession, TokenPurpose};
+use crate::ports::{LoginToken, MailCause, PortalSession, SessionHolder, TokenPurpose};
 use crate::secret::{Secret, SecretDigest};
 use crate::service::Porthole;
 
@@ -420,10 +420,8 @@ impl Porthole {
     pub async fn portal_viewer(&self, session_secret: &str) -> Result<PortalViewer, AppError> {
         let digest = SecretDigest::of(session_secret);
         let now = self.ports.clock.now();
-        let session = self.ports.credentials.session(&digest, now).await?.ok_or(AppError::Unauthorized)?;
-        let user =
-            self.ports.tracking_users.tracking_user(&session.tracking_user_id).await?.ok_or(AppError::Unauthorized)?;
-        let organizations = self.ports.organizations.organizations(&ids(&user.organization_ids)).await?;
+        let SessionHolder { user, organizations, .. } =
+            self.ports.credentials.session_holder(&digest, now).await?.ok_or(AppError::Unauthorized)?;
         if !may_sign_in(&user, &organizations) {
             return Err(AppError::Unauthorized);
         }

@@ -122,6 +122,9 @@ pub trait ShipmentRepository: Send + Sync {
     async fn upsert_shipment(&self, shipment: &Shipment) -> RepoResult<Upserted>;
 
     /// The shipment with its master, events and parties; `None` if absent.
+    /// The parts need not come from one snapshot, but nothing may be newer
+    /// than the shipment itself: who may see it is decided on the shipment,
+    /// so everything shown with it must have been stored by then.
     async fn shipment_record(&self, id: &ShipmentId) -> RepoResult<Option<ShipmentRecord>>;
 
     /// Appends events in one transaction. An event whose `event_id` the
@@ -249,6 +252,15 @@ pub struct PortalSession {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A live portal session with the user holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionHolder {
+    pub session: PortalSession,
+    pub user: TrackingUser,
+    /// The user's organizations (not its agent customers).
+    pub organizations: Vec<Organization>,
+}
+
 /// An unsubscribe token as stored: its digest, never its text. It has no
 /// expiry and may be used any number of times: it can only switch one kind
 /// of mail off, and old mails must keep a working link.
@@ -308,8 +320,11 @@ pub trait CredentialRepository: Send + Sync {
 
     async fn insert_session(&self, session: &PortalSession) -> RepoResult<()>;
 
-    /// The live session with this digest.
-    async fn session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<PortalSession>>;
+    /// The live session with this digest, its user, and the organizations
+    /// the user belongs to as they are now. Every portal request starts
+    /// here, so implementations should answer in as few round trips as they
+    /// can (the SQL store: two statements).
+    async fn session_holder(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<SessionHolder>>;
 
     /// Ends the session; ending one that does not exist is not an error.
     async fn delete_session(&self, digest: &SecretDigest) -> RepoResult<()>;

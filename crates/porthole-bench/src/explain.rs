@@ -94,30 +94,28 @@ fn queries(world: &World) -> Vec<Query> {
     vec![
         Query {
             path: "every portal request",
-            origin: "credentials.rs session",
-            sql: "SELECT \"digest\", \"tracking_user_id\", \"created_at\", \"expires_at\" FROM \"portal_sessions\" \
+            origin: "credentials.rs session_holder (the session and its user)",
+            sql: "SELECT \"portal_sessions\".*, \"tracking_users\".* FROM \"portal_sessions\" LEFT JOIN \
+                  \"tracking_users\" ON \"portal_sessions\".\"tracking_user_id\" = \"tracking_users\".\"id\" \
                   WHERE \"portal_sessions\".\"digest\" = ? AND \"portal_sessions\".\"expires_at\" > ? LIMIT 1"
                 .into(),
             values: vec![text("0".repeat(64)), text(now.clone())],
         },
         Query {
             path: "every portal request",
-            origin: "tracking_users.rs load_users (the user)",
-            sql: "SELECT * FROM \"tracking_users\" WHERE \"tracking_users\".\"id\" = ?".into(),
-            values: vec![text(user.clone())],
-        },
-        Query {
-            path: "every portal request",
-            origin: "tracking_users.rs load_users (memberships; agent customers alike)",
-            sql: "SELECT * FROM \"tracking_user_organizations\" WHERE \
-                  \"tracking_user_organizations\".\"tracking_user_id\" IN (SELECT \"tracking_users\".\"id\" FROM \
-                  \"tracking_users\" WHERE \"tracking_users\".\"id\" = ?)"
+            origin: "credentials.rs linked_organizations (memberships UNION ALL agent customers)",
+            sql: "SELECT \"organizations\".*, 'member' AS \"link\" FROM \"organizations\" WHERE \
+                  \"organizations\".\"id\" IN (SELECT \"organization_id\" FROM \"tracking_user_organizations\" \
+                  WHERE \"tracking_user_organizations\".\"tracking_user_id\" = ?) UNION ALL SELECT \
+                  \"organizations\".*, 'agent_customer' AS \"link\" FROM \"organizations\" WHERE \
+                  \"organizations\".\"id\" IN (SELECT \"organization_id\" FROM \"tracking_user_agent_customers\" \
+                  WHERE \"tracking_user_agent_customers\".\"tracking_user_id\" = ?)"
                 .into(),
-            values: vec![text(user.clone())],
+            values: vec![text(user.clone()), text(user.clone())],
         },
         Query {
-            path: "every portal request; detail",
-            origin: "organizations.rs organizations / shipments.rs load_record (parties)",
+            path: "detail; share page; ingest",
+            origin: "shipments.rs load_record (parties)",
             sql: "SELECT * FROM \"organizations\" WHERE \"organizations\".\"id\" IN (?, ?)".into(),
             values: vec![text(big.clone()), text(world.organization_id(1).to_string())],
         },
@@ -146,8 +144,10 @@ fn queries(world: &World) -> Vec<Query> {
         },
         Query {
             path: "detail; share page; ingest",
-            origin: "shipments.rs load_record (shipment)",
-            sql: "SELECT * FROM \"shipments\" WHERE \"shipments\".\"id\" = ? LIMIT 1".into(),
+            origin: "shipments.rs load_record (shipment with its master)",
+            sql: "SELECT \"shipments\".*, \"masters\".* FROM \"shipments\" LEFT JOIN \"masters\" ON \
+                  \"shipments\".\"master_id\" = \"masters\".\"id\" WHERE \"shipments\".\"id\" = ? LIMIT 1"
+                .into(),
             values: vec![text(id.clone())],
         },
         Query {
@@ -157,12 +157,6 @@ fn queries(world: &World) -> Vec<Query> {
                   \"shipment_containers\".\"position\" ASC"
                 .into(),
             values: vec![text(id.clone())],
-        },
-        Query {
-            path: "detail; share page; ingest",
-            origin: "shipments.rs load_record (master)",
-            sql: "SELECT * FROM \"masters\" WHERE \"masters\".\"id\" = ? LIMIT 1".into(),
-            values: vec![text(world.master_id(0).to_string())],
         },
         Query {
             path: "detail; share page; ingest",

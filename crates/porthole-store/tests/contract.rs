@@ -82,6 +82,7 @@ contract! {
     update_tracking_user_replaces_links_but_not_the_state,
     tracking_users_are_found_by_id_login_and_every_address,
     sessions_live_until_they_expire,
+    a_session_holder_is_the_whole_user_with_its_organizations,
     disabling_a_user_ends_their_sessions_and_links,
     set_password_activates_and_ends_sessions,
     a_password_kills_pending_setup_links,
@@ -919,18 +920,58 @@ async fn state_of(store: &Store, id: &TrackingUserId) -> Option<porthole_domain:
     store.tracking_user(id).await.expect("read user").map(|u| u.state)
 }
 
+/// The session part of what `session_holder` answers.
+async fn session_of(
+    store: &Store,
+    digest: &SecretDigest,
+    now: DateTime<Utc>,
+) -> Result<Option<PortalSession>, RepoError> {
+    store.session_holder(digest, now).await.map(|holder| holder.map(|h| h.session))
+}
+
+async fn a_session_holder_is_the_whole_user_with_its_organizations(store: Store) {
+    seed_parties(&store).await;
+    let agent = tracking_user(
+        "tu_agent",
+        "agent.user",
+        TrackingRole::OverseasAgent,
+        &["org_agent"],
+        &["org_saigon", "org_other"],
+    );
+    store.insert_tracking_user(&agent, &[]).await.expect("insert agent");
+    let both = tracking_user("tu_both", "both.user", TrackingRole::Customer, &["org_saigon", "org_other"], &[]);
+    store.insert_tracking_user(&both, &[]).await.expect("insert customer");
+    let now = utc("2025-05-01T09:00:00Z");
+    for (secret, owner) in [("ps_agent", "tu_agent"), ("ps_both", "tu_both")] {
+        let session = portal_session(&SecretDigest::of(secret), owner, "2025-05-01T08:00:00Z", Duration::hours(12));
+        store.insert_session(&session).await.expect("insert session");
+    }
+
+    let holder = store.session_holder(&SecretDigest::of("ps_agent"), now).await.expect("read").expect("live");
+    assert_eq!(holder.user, agent, "the user, whole: organizations and agent customers apart");
+    assert_eq!(holder.session.tracking_user_id, agent.id);
+    let names: BTreeSet<_> = holder.organizations.iter().map(|org| org.id.as_str().to_owned()).collect();
+    assert_eq!(names, BTreeSet::from(["org_agent".to_owned()]), "its own organizations, not its agent customers");
+    assert_eq!(holder.organizations[0].name, "Long Beach Agent");
+
+    let holder = store.session_holder(&SecretDigest::of("ps_both"), now).await.expect("read").expect("live");
+    assert_eq!(holder.user, both);
+    let names: BTreeSet<_> = holder.organizations.iter().map(|org| org.id.as_str().to_owned()).collect();
+    assert_eq!(names, BTreeSet::from(["org_other".to_owned(), "org_saigon".to_owned()]));
+}
+
 async fn sessions_live_until_they_expire(store: Store) {
     let user = seed_user(&store, "tu_1", porthole_domain::UserState::Active).await;
     let digest = SecretDigest::of("ps_one");
     let session = portal_session(&digest, "tu_1", "2025-05-01T08:00:00Z", Duration::hours(12));
     store.insert_session(&session).await.expect("insert");
 
-    assert_eq!(store.session(&digest, utc("2025-05-01T08:00:00Z")).await, Ok(Some(session.clone())));
+    assert_eq!(session_of(&store, &digest, utc("2025-05-01T08:00:00Z")).await, Ok(Some(session.clone())));
     let last_moment = session.expires_at - Duration::nanoseconds(1);
-    assert_eq!(store.session(&digest, last_moment).await, Ok(Some(session.clone())));
-    assert_eq!(store.session(&digest, session.expires_at).await, Ok(None), "expired at its expiry");
-    assert_eq!(store.session(&digest, utc("2026-01-01T00:00:00Z")).await, Ok(None));
-    assert_eq!(store.session(&SecretDigest::of("ps_other"), utc("2025-05-01T09:00:00Z")).await, Ok(None));
+    assert_eq!(session_of(&store, &digest, last_moment).await, Ok(Some(session.clone())));
+    assert_eq!(session_of(&store, &digest, session.expires_at).await, Ok(None), "expired at its expiry");
+    assert_eq!(session_of(&store, &digest, utc("2026-01-01T00:00:00Z")).await, Ok(None));
+    assert_eq!(session_of(&store, &SecretDigest::of("ps_other"), utc("2025-05-01T09:00:00Z")).await, Ok(None));
 
     // A later sign-in clears sessions that have expired, and only those.
     let later = SecretDigest::of("ps_later");
@@ -946,8 +987,8 @@ async fn sessions_live_until_they_expire(store: Store) {
     assert_eq!(session_rows(&store).await, 2, "the expired session row is gone, the live ones stay");
 
     store.delete_session(&later).await.expect("delete");
-    assert_eq!(store.session(&later, utc("2025-05-02T08:40:00Z")).await, Ok(None));
-    assert!(store.session(&within, utc("2025-05-02T08:40:00Z")).await.expect("read").is_some());
+    assert_eq!(session_of(&store, &later, utc("2025-05-02T08:40:00Z")).await, Ok(None));
+    assert!(session_of(&store, &within, utc("2025-05-02T08:40:00Z")).await.expect("read").is_some());
     store.delete_session(&later).await.expect("deleting a missing session is fine");
 
     let orphan =
@@ -1014,9 +1055,9 @@ async fn disabling_a_user_ends_their_sessions_and_links(store: Store) {
     store.disable_tracking_user(&user.id).await.expect("disable");
     assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Disabled));
     for secret in ["ps_a", "ps_b"] {
-        assert_eq!(store.session(&SecretDigest::of(secret), now).await, Ok(None), "{secret} ended");
+        assert_eq!(session_of(&store, &SecretDigest::of(secret), now).await, Ok(None), "{secret} ended");
     }
-    assert!(store.session(&SecretDigest::of("ps_c"), now).await.expect("read").is_some(), "others keep theirs");
+    assert!(session_of(&store, &SecretDigest::of("ps_c"), now).await.expect("read").is_some(), "others keep theirs");
     assert_eq!(store.live_login_token(&link, TokenPurpose::MagicLink, now).await, Ok(None));
 
     let ghost = TrackingUserId::new("tu_ghost");
@@ -1039,7 +1080,7 @@ async fn set_password_activates_and_ends_sessions(store: Store) {
     store.set_password(&invited.id, "$argon2id$first").await.expect("set");
     assert_eq!(store.password_hash(&invited.id).await, Ok(Some("$argon2id$first".to_owned())));
     assert_eq!(state_of(&store, &invited.id).await, Some(porthole_domain::UserState::Active));
-    assert_eq!(store.session(&session, utc("2025-05-01T09:00:00Z")).await, Ok(None), "sessions ended");
+    assert_eq!(session_of(&store, &session, utc("2025-05-01T09:00:00Z")).await, Ok(None), "sessions ended");
 
     store.set_password(&invited.id, "$argon2id$second").await.expect("set again");
     assert_eq!(store.password_hash(&invited.id).await, Ok(Some("$argon2id$second".to_owned())));
@@ -1089,13 +1130,13 @@ async fn a_new_primary_email_kills_links_and_sessions(store: Store) {
     let mut renamed = user.clone();
     renamed.first_name = "Renamed".into();
     store.update_tracking_user(&renamed).await.expect("update without a new address");
-    assert!(store.session(&session, later).await.expect("read").is_some(), "other edits keep the session");
+    assert!(session_of(&store, &session, later).await.expect("read").is_some(), "other edits keep the session");
     assert!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await.expect("read").is_some());
 
     let mut readdressed = renamed.clone();
     readdressed.email = porthole_domain::Email::parse("right.address@saigon.example").expect("email");
     store.update_tracking_user(&readdressed).await.expect("update the address");
-    assert_eq!(store.session(&session, later).await, Ok(None));
+    assert_eq!(session_of(&store, &session, later).await, Ok(None));
     assert_eq!(store.live_login_token(&setup, TokenPurpose::PasswordSetup, later).await, Ok(None));
 }
 
@@ -1307,7 +1348,7 @@ async fn complete_password_setup_uses_the_token_and_sets_the_password(store: Sto
     assert_eq!(store.complete_password_setup(&setup, "$argon2id$chosen", now).await, Ok(Some(user.id.clone())));
     assert_eq!(store.password_hash(&user.id).await, Ok(Some("$argon2id$chosen".to_owned())));
     assert_eq!(state_of(&store, &user.id).await, Some(porthole_domain::UserState::Active));
-    assert_eq!(store.session(&session, now).await, Ok(None), "sessions ended");
+    assert_eq!(session_of(&store, &session, now).await, Ok(None), "sessions ended");
 
     assert_eq!(store.complete_password_setup(&setup, "$argon2id$again", now).await, Ok(None), "single use");
     assert_eq!(store.password_hash(&user.id).await, Ok(Some("$argon2id$chosen".to_owned())));

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, FixedOffset};
-use porthole_app::ports::StoredShareLink;
+use porthole_app::ports::{PortalSession, SessionHolder, StoredShareLink};
+use porthole_app::secret::SecretDigest;
 use porthole_domain::projection::{Dates, ShareSections, ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
     Classifier, ContainerNumber, DisplaySettings, Email, EventCode, Location, Mode, NotificationPreferences,
@@ -160,5 +161,20 @@ pub fn share_link(id: &str, require_verification: bool) -> StoredShareLink {
             revoked_at: None,
         },
         delivered_at: None,
+    }
+}
+
+/// `user`'s live session `digest`, with the user's organizations as
+/// [`organization`] makes them.
+pub fn session_holder(digest: &SecretDigest, user: TrackingUser) -> SessionHolder {
+    SessionHolder {
+        session: PortalSession {
+            digest: digest.clone(),
+            tracking_user_id: user.id.clone(),
+            created_at: now(),
+            expires_at: now() + chrono::Duration::hours(12),
+        },
+        organizations: user.organization_ids.iter().map(|id| organization(id.as_str())).collect(),
+        user,
     }
 }

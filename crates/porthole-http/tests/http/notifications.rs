@@ -4,9 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::Duration;
 use poem::http::{Method, StatusCode};
-use porthole_app::ports::{PortalSession, UnsubscribeToken};
+use porthole_app::ports::UnsubscribeToken;
 use porthole_app::secret::SecretDigest;
 use porthole_domain::{
     NotificationCategory, NotificationPreferences, PeriodicReport, ReportFrequency, TrackingRole, TrackingUser,
@@ -14,7 +13,7 @@ use porthole_domain::{
 };
 use serde_json::json;
 
-use crate::fixtures::{organization, tracking_user};
+use crate::fixtures::{organization, session_holder, tracking_user};
 use crate::support::{Mocks, assert_error, body, json, now, open_form};
 
 const SESSION: &str = "ps_notifications_session";
@@ -42,14 +41,10 @@ type Written = Arc<Mutex<Vec<NotificationPreferences>>>;
 /// kept in the returned list.
 fn signed_in() -> (Mocks, Written) {
     let mut mocks = Mocks::new();
-    mocks.credentials.expect_session().returning(|digest, _| {
-        Ok((*digest == SecretDigest::of(SESSION)).then(|| PortalSession {
-            digest: digest.clone(),
-            tracking_user_id: TrackingUserId::new("tu_lan"),
-            created_at: now(),
-            expires_at: now() + Duration::hours(12),
-        }))
-    });
+    mocks
+        .credentials
+        .expect_session_holder()
+        .returning(|digest, _| Ok((*digest == SecretDigest::of(SESSION)).then(|| session_holder(digest, lan()))));
     mocks.tracking_users.expect_tracking_user().returning(|_| Ok(Some(lan())));
     mocks.organizations.expect_organizations().returning(|_| Ok(vec![organization("org_cust")]));
     let written = Written::default();

@@ -1,10 +1,9 @@
 //! The portal's pages: sign-in forms and their CSRF protection, one-time
 //! link pages, and the shipment pages a signed-in viewer sees.
 
-use chrono::Duration;
 use poem::http::StatusCode;
 use porthole_app::passwords::Passwords;
-use porthole_app::ports::{PortalSession, RepoError, TokenPurpose};
+use porthole_app::ports::{RepoError, TokenPurpose};
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, SignInLimits};
 use porthole_domain::projection::ShipmentSummary;
@@ -12,8 +11,8 @@ use porthole_domain::{
     Classifier, EventCode, OrganizationId, ShipmentId, ShipmentReference, Status, TrackingRole, TrackingUserId,
 };
 
-use crate::fixtures::{demo_record, demo_summary, event, location, organization, tracking_user};
-use crate::support::{Mocks, body, csrf_field, header, now, open_form, set_cookies, without_csrf_tokens};
+use crate::fixtures::{demo_record, demo_summary, event, location, organization, session_holder, tracking_user};
+use crate::support::{Mocks, body, csrf_field, header, open_form, set_cookies, without_csrf_tokens};
 
 const SESSION: &str = "ps_test_session_secret";
 const SETUP_TOKEN: &str = "pt_setup_token";
@@ -28,13 +27,9 @@ fn session_cookie() -> String {
 /// user of `org_cust`.
 fn signed_in() -> Mocks {
     let mut mocks = Mocks::new();
-    mocks.credentials.expect_session().returning(|digest, _| {
-        Ok((*digest == SecretDigest::of(SESSION)).then(|| PortalSession {
-            digest: digest.clone(),
-            tracking_user_id: TrackingUserId::new("tu_lan"),
-            created_at: now(),
-            expires_at: now() + Duration::hours(12),
-        }))
+    mocks.credentials.expect_session_holder().returning(|digest, _| {
+        let lan = tracking_user("tu_lan", TrackingRole::Customer, "org_cust");
+        Ok((*digest == SecretDigest::of(SESSION)).then(|| session_holder(digest, lan)))
     });
     mocks
         .tracking_users
@@ -639,7 +634,7 @@ async fn unknown_and_not_yours_shipments_are_the_same_404() {
 #[tokio::test]
 async fn storage_trouble_is_a_calm_503_page() {
     let mut mocks = Mocks::new();
-    mocks.credentials.expect_session().returning(|_, _| Err(RepoError::Unavailable("refused".to_owned())));
+    mocks.credentials.expect_session_holder().returning(|_, _| Err(RepoError::Unavailable("refused".to_owned())));
     let client = mocks.serve();
     let response = client.0.get("/portal/shipments").header("cookie", session_cookie()).send().await;
     response.assert_status(StatusCode::SERVICE_UNAVAILABLE);

@@ -4,14 +4,14 @@
 use poem::http::{Method, StatusCode};
 use poem::test::TestResponse;
 use porthole_app::passwords::Passwords;
-use porthole_app::ports::PortalSession;
+
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, SignInLimits};
 use porthole_domain::{OrganizationId, TrackingRole, TrackingUser, TrackingUserId};
 use serde_json::{Value, json};
 
-use crate::fixtures::{demo_record, demo_summary, organization, tracking_user};
-use crate::support::{Mocks, assert_error, json, now};
+use crate::fixtures::{demo_record, demo_summary, organization, session_holder, tracking_user};
+use crate::support::{Mocks, assert_error, json};
 
 const PASSWORD: &str = "correct horse battery";
 /// The session a signed-in browser holds in its cookie.
@@ -41,14 +41,10 @@ async fn with_lan() -> Mocks {
 /// Mocks in which the browser's cookie `SESSION` is Lan's live session.
 fn signed_in_as_lan() -> Mocks {
     let mut mocks = Mocks::new();
-    mocks.credentials.expect_session().returning(|digest, _| {
-        Ok((*digest == SecretDigest::of(SESSION)).then(|| PortalSession {
-            digest: digest.clone(),
-            tracking_user_id: TrackingUserId::new("tu_1"),
-            created_at: now(),
-            expires_at: now() + chrono::Duration::hours(12),
-        }))
-    });
+    mocks
+        .credentials
+        .expect_session_holder()
+        .returning(|digest, _| Ok((*digest == SecretDigest::of(SESSION)).then(|| session_holder(digest, lan()))));
     mocks.tracking_users.expect_tracking_user().returning(|_| Ok(Some(lan())));
     mocks.organizations.expect_organizations().returning(|_| Ok(vec![organization("org_cust")]));
     mocks
@@ -321,18 +317,10 @@ async fn without_a_live_session_the_shipments_are_a_401() {
 #[tokio::test]
 async fn a_disabled_user_is_signed_out_at_once() {
     let mut mocks = Mocks::new();
-    mocks.credentials.expect_session().returning(|digest, _| {
-        Ok(Some(PortalSession {
-            digest: digest.clone(),
-            tracking_user_id: TrackingUserId::new("tu_1"),
-            created_at: now(),
-            expires_at: now() + chrono::Duration::hours(12),
-        }))
-    });
-    mocks.tracking_users.expect_tracking_user().returning(|_| {
+    mocks.credentials.expect_session_holder().returning(|digest, _| {
         let mut user = lan();
         user.state = porthole_domain::UserState::Disabled;
-        Ok(Some(user))
+        Ok(Some(session_holder(digest, user)))
     });
     mocks.organizations.expect_organizations().returning(|_| Ok(vec![organization("org_cust")]));
     let client = mocks.serve();

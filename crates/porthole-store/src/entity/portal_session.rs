@@ -25,4 +25,10 @@ pub enum Relation {
     TrackingUser,
 }
 
+impl Related<super::tracking_user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::TrackingUser.def()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

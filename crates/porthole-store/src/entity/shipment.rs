@@ -60,4 +60,10 @@ pub enum Relation {
     Events,
 }
 
+impl Related<super::master::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Master.def()
+    }
+}
+
 impl ActiveModelBehavior for ActiveModel {}

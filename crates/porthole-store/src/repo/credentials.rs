@@ -6,21 +6,31 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+
 use porthole_app::ports::{
-    CredentialRepository, LoginToken, PortalSession, RepoError, RepoResult, TokenPurpose, UnsubscribeToken,
+    CredentialRepository, LoginToken, PortalSession, RepoError, RepoResult, SessionHolder, TokenPurpose,
+    UnsubscribeToken,
 };
 use porthole_app::secret::SecretDigest;
-use porthole_domain::{TrackingUserId, UserState};
+use porthole_domain::{OrganizationId, TrackingUserId, UserState};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Expr, SelectStatement, UnionType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect,
+    QueryTrait,
+};
 
 use super::finish;
 use crate::Store;
 use crate::codec::{
-    login_token_row, portal_session_of, portal_session_row, unsubscribe_token_of, unsubscribe_token_row, utc_text,
+    login_token_row, organization_of, portal_session_of, portal_session_row, tracking_user_of, unsubscribe_token_of,
+    unsubscribe_token_row, utc_text,
 };
-use crate::entity::{login_token, portal_session, tracking_user, unsubscribe_token};
+use crate::entity::{
+    login_token, organization, portal_session, tracking_user, tracking_user_agent_customer, tracking_user_organization,
+    unsubscribe_token,
+};
 use crate::error::{unavailable, write_error};
 
 #[async_trait]
@@ -151,13 +161,38 @@ impl CredentialRepository for Store {
         finish(txn, result).await
     }
 
-    async fn session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<PortalSession>> {
-        let row = portal_session::Entity::find_by_id(digest.as_str())
+    /// Two statements and no transaction: the session with its user (one
+    /// join, so one snapshot), then the user's organization links. The
+    /// links may be a moment newer than the user row, which is what a
+    /// request arriving a moment later would see anyway.
+    async fn session_holder(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<SessionHolder>> {
+        let found = portal_session::Entity::find_by_id(digest.as_str())
             .filter(portal_session::Column::ExpiresAt.gt(utc_text(&now)))
+            .find_also_related(tracking_user::Entity)
             .one(&self.db)
             .await
             .map_err(unavailable)?;
-        Ok(row.map(portal_session_of).transpose()?)
+        let Some((session, Some(user))) = found else { return Ok(None) };
+        let statement = self.db.get_database_backend().build(&linked_organizations(&user.id));
+        let rows = self.db.query_all_raw(statement).await.map_err(unavailable)?;
+        let mut organizations = Vec::new();
+        let mut organization_ids = BTreeSet::new();
+        let mut agent_customer_ids = BTreeSet::new();
+        for row in rows {
+            let organization = organization::Model::from_query_result(&row, "").map_err(unavailable)?;
+            let link: String = row.try_get("", "link").map_err(unavailable)?;
+            if link == MEMBER {
+                organization_ids.insert(OrganizationId::new(organization.id.clone()));
+                organizations.push(organization_of(organization));
+            } else {
+                agent_customer_ids.insert(OrganizationId::new(organization.id));
+            }
+        }
+        Ok(Some(SessionHolder {
+            session: portal_session_of(session)?,
+            user: tracking_user_of(user, organization_ids, agent_customer_ids)?,
+            organizations,
+        }))
     }
 
     async fn delete_session(&self, digest: &SecretDigest) -> RepoResult<()> {
@@ -267,4 +302,33 @@ pub(super) async fn forget_login_tokens(conn: &impl ConnectionTrait, id: &Tracki
         .await
         .map(drop)
         .map_err(unavailable)
+}
+
+const MEMBER: &str = "member";
+const AGENT_CUSTOMER: &str = "agent_customer";
+
+/// Every organization the user is linked to, each row with a `link` column
+/// saying how: `member` (the user's own organizations) or `agent_customer`
+/// (customers an overseas agent's user is limited to). One statement, so
+/// the portal's session check stays at two round trips.
+fn linked_organizations(tracking_user_id: &str) -> SelectStatement {
+    let linked = |link: &'static str, ids: SelectStatement| {
+        organization::Entity::find()
+            .column_as(Expr::cust(format!("'{link}'")), "link")
+            .filter(organization::Column::Id.in_subquery(ids))
+            .into_query()
+    };
+    let memberships = tracking_user_organization::Entity::find()
+        .select_only()
+        .column(tracking_user_organization::Column::OrganizationId)
+        .filter(tracking_user_organization::Column::TrackingUserId.eq(tracking_user_id))
+        .into_query();
+    let agent_customers = tracking_user_agent_customer::Entity::find()
+        .select_only()
+        .column(tracking_user_agent_customer::Column::OrganizationId)
+        .filter(tracking_user_agent_customer::Column::TrackingUserId.eq(tracking_user_id))
+        .into_query();
+    let mut statement = linked(MEMBER, memberships);
+    statement.union(UnionType::All, linked(AGENT_CUSTOMER, agent_customers));
+    statement
 }

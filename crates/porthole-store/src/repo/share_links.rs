@@ -79,9 +79,9 @@ impl ShareLinkRepository for Store {
         Ok(links.into_iter().next())
     }
 
-    /// One condition, so the link and its recipients are still read in two
-    /// queries over one snapshot: the link's own token, or the link of an
-    /// `Open` mail token (a primary-key lookup).
+    /// One condition, so the link and its recipients are read with the same
+    /// test: the link's own token, or the link of an `Open` mail token (a
+    /// primary-key lookup).
     async fn share_link_by_token(&self, digest: &SecretDigest) -> RepoResult<Option<StoredShareLink>> {
         let links = self.links_where(opened_by(digest)).await?;
         Ok(links.into_iter().next())
@@ -315,28 +315,25 @@ impl ShareLinkRepository for Store {
 
 impl Store {
     /// The links meeting `which` (a condition on `share_links`), newest
-    /// first, each with its recipients and its shipment's delivery time;
-    /// two queries over one snapshot.
+    /// first, each with its recipients and its shipment's delivery time.
+    /// Two statements and no transaction (this is on every share page): the
+    /// recipients are read second, so they may be a moment newer than the
+    /// link, as if the request had come a moment later.
     async fn links_where(&self, which: Condition) -> RepoResult<Vec<StoredShareLink>> {
-        let txn = self.begin_read().await.map_err(unavailable)?;
-        let result = async {
-            let links = links_of(which.clone()).into_model::<ShareLinkRow>().all(&txn).await.map_err(unavailable)?;
-            if links.is_empty() {
-                return Ok(Vec::new());
-            }
-            let recipients = recipients_of(which).all(&txn).await.map_err(unavailable)?;
-            let mut by_link: HashMap<String, Vec<share_link_recipient::Model>> = HashMap::new();
-            for recipient in recipients {
-                by_link.entry(recipient.link_id.clone()).or_default().push(recipient);
-            }
-            let stored = links.into_iter().map(|row| {
-                let recipients = by_link.remove(&row.id).unwrap_or_default();
-                stored_share_link_of(row, recipients)
-            });
-            Ok(stored.collect::<Result<_, _>>()?)
+        let links = links_of(which.clone()).into_model::<ShareLinkRow>().all(&self.db).await.map_err(unavailable)?;
+        if links.is_empty() {
+            return Ok(Vec::new());
         }
-        .await;
-        finish(txn, result).await
+        let recipients = recipients_of(which).all(&self.db).await.map_err(unavailable)?;
+        let mut by_link: HashMap<String, Vec<share_link_recipient::Model>> = HashMap::new();
+        for recipient in recipients {
+            by_link.entry(recipient.link_id.clone()).or_default().push(recipient);
+        }
+        let stored = links.into_iter().map(|row| {
+            let recipients = by_link.remove(&row.id).unwrap_or_default();
+            stored_share_link_of(row, recipients)
+        });
+        Ok(stored.collect::<Result<_, _>>()?)
     }
 }
 
