@@ -16,7 +16,7 @@ use porthole_domain::{
 
 use crate::accounts::PortalViewer;
 use crate::error::{AppError, FieldError};
-use crate::ports::ShipmentQuery;
+use crate::ports::{ShipmentQuery, ShipmentSearch};
 use crate::service::Porthole;
 
 /// The page size when the caller names none.
@@ -122,7 +122,7 @@ fn parse_list_request(request: &ListRequest) -> Result<ShipmentQuery, FieldError
             return Err(FieldError::new("q", "must not contain control characters"));
         }
         // "MSCU 472135 7" is how container numbers are printed and read out.
-        Some(q) => Some(q.split_whitespace().collect::<String>().to_uppercase()),
+        Some(q) => Some(ShipmentSearch::of(q.split_whitespace().collect::<String>().to_uppercase())),
     };
     let before = request.cursor.as_deref().filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     let limit = request.limit.unwrap_or(DEFAULT_PAGE_SIZE);
@@ -147,6 +147,7 @@ fn decode_cursor(raw: &str) -> Result<ShipmentReference, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use porthole_domain::ContainerNumber;
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused_by_name() {
@@ -166,7 +167,14 @@ mod tests {
         assert_eq!(bad(ListRequest { q: Some("x".repeat(101)), ..Default::default() }), "q");
         let query = parse_list_request(&ListRequest { q: Some(" msku 123456 5 ".into()), ..Default::default() })
             .expect("parses");
-        assert_eq!(query.search.as_deref(), Some("MSKU1234565"));
+        let number = ContainerNumber::parse("MSKU1234565").expect("a valid number");
+        assert_eq!(query.search, Some(ShipmentSearch::Container(number)));
+        let query =
+            parse_list_request(&ListRequest { q: Some(" shp/2025 ".into()), ..Default::default() }).expect("parses");
+        assert_eq!(query.search, Some(ShipmentSearch::Text("SHP/2025".into())));
+        let query =
+            parse_list_request(&ListRequest { q: Some("MSKU1234566".into()), ..Default::default() }).expect("parses");
+        assert_eq!(query.search, Some(ShipmentSearch::Text("MSKU1234566".into())), "a wrong check digit is text");
         assert_eq!(query.limit, u64::from(DEFAULT_PAGE_SIZE));
     }
 }

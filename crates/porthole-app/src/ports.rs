@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
-    CodeState, Email, Master, MasterId, NotificationCategory, NotificationPreferences, Organization, OrganizationId,
-    ReportFrequency, ShareLink, ShareLinkId, Shipment, ShipmentId, ShipmentNotice, ShipmentReference, StaffRole,
-    Status, TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerChange, ViewerScope,
+    CodeState, ContainerNumber, Email, Master, MasterId, NotificationCategory, NotificationPreferences, Organization,
+    OrganizationId, ReportFrequency, ShareLink, ShareLinkId, Shipment, ShipmentId, ShipmentNotice, ShipmentReference,
+    StaffRole, Status, TrackingEvent, TrackingUser, TrackingUserId, UserId, ViewerChange, ViewerScope,
 };
 
 use crate::secret::SecretDigest;
@@ -157,13 +157,35 @@ pub trait ShipmentRepository: Send + Sync {
 pub struct ShipmentQuery {
     /// Only shipments whose viewer-facing status is this.
     pub status: Option<Status>,
-    /// Upper-case text without spaces that the reference or HBL number
-    /// (upper-cased) contains, or that one of the container numbers starts
-    /// with (a whole number included).
-    pub search: Option<String>,
+    pub search: Option<ShipmentSearch>,
     /// Keyset cursor: only references that sort before this one.
     pub before: Option<ShipmentReference>,
     pub limit: u64,
+}
+
+/// What a list search looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShipmentSearch {
+    /// A whole, valid ISO 6346 container number: exactly the shipments
+    /// carrying that container. A store finds them through its container
+    /// numbers, however many shipments the viewer sees.
+    Container(ContainerNumber),
+    /// Upper-case text without spaces that the reference or HBL number
+    /// (upper-cased) contains, or that one of the container numbers starts
+    /// with.
+    Text(String),
+}
+
+impl ShipmentSearch {
+    /// The search for `text`, upper-case without spaces: a container lookup
+    /// when it is a whole container number (check digit and all), since
+    /// nobody types one to find a reference.
+    pub fn of(text: String) -> Self {
+        match ContainerNumber::parse(&text) {
+            Ok(number) => Self::Container(number),
+            Err(_) => Self::Text(text),
+        }
+    }
 }
 
 /// Tracking users (portal accounts).

@@ -40,6 +40,7 @@ use sea_orm::{
 };
 
 pub use error::StoreError;
+pub use repo::shipments_in_scope_statement;
 
 /// How long a SQLite writer waits for another writer's transaction to end
 /// before giving up with SQLITE_BUSY.

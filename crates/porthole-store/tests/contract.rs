@@ -18,8 +18,8 @@ use porthole_app::ports::{
     LinkAccess, LinkAccessEntry, LinkMailToken, LinkMailTokenPurpose, LinkSession, LoginToken, MailCause, MailContent,
     MailRecipient, MasterRepository, NewOutboxMail, OrganizationRepository, OutboxCounts, OutboxMailId,
     OutboxRepository, OutboxStatus, PendingCause, PortalSession, RandomIds, RepoError, ShareLinkRepository,
-    ShipmentQuery, ShipmentRepository, StoredShareLink, SystemClock, TokenPurpose, TrackingUserRepository,
-    UnsubscribeToken, Upserted, VerificationCode,
+    ShipmentQuery, ShipmentRepository, ShipmentSearch, StoredShareLink, SystemClock, TokenPurpose,
+    TrackingUserRepository, UnsubscribeToken, Upserted, VerificationCode,
 };
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppError, LinkEntry, Porthole, ShareLinkOptions};
@@ -1369,7 +1369,7 @@ async fn every_page(
     loop {
         let query = ShipmentQuery {
             status,
-            search: search.map(str::to_owned),
+            search: search.map(|text| ShipmentSearch::of(text.to_owned())),
             before: served.last().map(|s| s.reference.clone()),
             limit: page_size,
         };
@@ -1388,7 +1388,13 @@ fn ids_of<'a>(selected: impl Iterator<Item = &'a GeneratedShipment>) -> BTreeSet
     selected.map(|s| s.shipment.id.as_str()).collect()
 }
 
+/// What a search finds, as `ShipmentSearch` documents it: a whole
+/// container number only the shipments carrying it, other text references
+/// and HBL numbers containing it and container numbers starting with it.
 fn matches_search(shipment: &porthole_domain::Shipment, search: &str) -> bool {
+    if let ShipmentSearch::Container(number) = ShipmentSearch::of(search.to_owned()) {
+        return shipment.containers.iter().any(|c| c.number == number);
+    }
     shipment.reference.as_str().to_uppercase().contains(search)
         || shipment.hbl_no.as_deref().is_some_and(|hbl| hbl.to_uppercase().contains(search))
         || shipment.containers.iter().any(|c| c.number.as_str().starts_with(search))

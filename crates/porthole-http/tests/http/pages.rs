@@ -3,7 +3,7 @@
 
 use poem::http::StatusCode;
 use porthole_app::passwords::Passwords;
-use porthole_app::ports::{RepoError, TokenPurpose};
+use porthole_app::ports::{RepoError, ShipmentSearch, TokenPurpose};
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, SignInLimits};
 use porthole_domain::projection::ShipmentSummary;
@@ -447,7 +447,9 @@ async fn the_list_shows_the_viewers_shipments_with_escaped_text() {
     mocks
         .shipments
         .expect_shipments_in_scope()
-        .withf(|_, query| query.search.as_deref() == Some("SHP/2025") && query.status == Some(Status::Confirmed))
+        .withf(|_, query| {
+            query.search == Some(ShipmentSearch::Text("SHP/2025".to_owned())) && query.status == Some(Status::Confirmed)
+        })
         .returning(|_, _| {
             let mut summary = demo_summary();
             summary.pol = location("VNSGN", "Cat Lai <img src=x onerror=alert(1)>");

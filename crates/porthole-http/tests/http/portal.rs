@@ -4,7 +4,7 @@
 use poem::http::{Method, StatusCode};
 use poem::test::TestResponse;
 use porthole_app::passwords::Passwords;
-
+use porthole_app::ports::ShipmentSearch;
 use porthole_app::secret::SecretDigest;
 use porthole_app::{AppSettings, SignInLimits};
 use porthole_domain::{OrganizationId, TrackingRole, TrackingUser, TrackingUserId};
@@ -334,7 +334,7 @@ async fn the_list_shows_the_users_shipments_with_their_offsets() {
     mocks
         .shipments
         .expect_shipments_in_scope()
-        .withf(|_, query| query.search.as_deref() == Some("SHP/2025") && query.limit == 51)
+        .withf(|_, query| query.search == Some(ShipmentSearch::Text("SHP/2025".to_owned())) && query.limit == 51)
         .times(1)
         .returning(|_, _| Ok(vec![demo_summary()]));
     let client = mocks.serve();

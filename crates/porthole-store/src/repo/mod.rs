@@ -8,6 +8,8 @@ mod organizations;
 mod outbox;
 mod share_links;
 mod shipments;
+
+pub use shipments::shipments_in_scope_statement;
 mod tracking_users;
 
 use porthole_app::ports::RepoResult;

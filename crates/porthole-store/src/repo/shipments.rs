@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use porthole_app::ports::{
-    AppendOutcome, MailCause, RepoError, RepoResult, ShipmentQuery, ShipmentRepository, Upserted,
+    AppendOutcome, MailCause, RepoError, RepoResult, ShipmentQuery, ShipmentRepository, ShipmentSearch, Upserted,
 };
 use porthole_domain::projection::{ShipmentRecord, ShipmentSummary};
 use porthole_domain::{
@@ -250,10 +250,23 @@ fn summaries() -> Select<shipment::Entity> {
         .join(JoinType::LeftJoin, shipment::Relation::Master.def())
 }
 
+/// The statement [`ShipmentRepository::shipments_in_scope`] runs for
+/// `scope` and `query`, written for SQLite with its values, so the
+/// benchmark can ask SQLite how it plans the real thing. `None` when the
+/// scope admits nothing (no statement runs).
+pub fn shipments_in_scope_statement(scope: &ViewerScope, query: &ShipmentQuery) -> Option<sea_orm::Statement> {
+    scoped_page(scope, query).map(|statement| sea_orm::DbBackend::Sqlite.build(&statement))
+}
+
 /// The statement behind [`ShipmentRepository::shipments_in_scope`]; `None`
 /// when the scope admits nothing.
 fn scoped_page(scope: &ViewerScope, query: &ShipmentQuery) -> Option<SelectStatement> {
-    let branches = scope_branches(scope)?;
+    // A container lookup finds a shipment or two through the container
+    // index; walking the scope's party range in reference order (what the
+    // planner prefers, for the ORDER BY) would read every shipment the
+    // viewer sees: 20 ms at 10,000 shipments against 0.04 ms.
+    let by_container = matches!(query.search, Some(ShipmentSearch::Container(_)));
+    let branches = scope_branches(scope, !by_container)?;
     let page = |branch: Condition| {
         let mut select = summaries().filter(branch);
         if let Some(status) = query.status {
@@ -286,7 +299,11 @@ fn merged(pages: Vec<SelectStatement>, limit: u64) -> SelectStatement {
 /// [`ViewerScope::admits`] as conditions on [`summaries`] rows, one per
 /// party value; a row is admitted when it meets one of them. `None` when
 /// the scope admits nothing, so the database need not be asked.
-fn scope_branches(scope: &ViewerScope) -> Option<Vec<Condition>> {
+///
+/// Without `by_party_index` the party columns are compared through
+/// `coalesce(column, '')`, the same test for the non-empty ids compared,
+/// which no index serves, so the planner starts from another condition.
+fn scope_branches(scope: &ViewerScope, by_party_index: bool) -> Option<Vec<Condition>> {
     let ViewerScope::Parties { role, organization_ids, agent_customer_ids } = scope else {
         return None;
     };
@@ -298,13 +315,17 @@ fn scope_branches(scope: &ViewerScope) -> Option<Vec<Condition>> {
     if organizations.is_empty() || party_values.is_empty() {
         return None;
     }
+    let is = |column: shipment::Column, value: &str| {
+        let column = Expr::col((shipment::Entity, column));
+        if by_party_index { column.eq(value) } else { Expr::expr(Func::coalesce([column, Expr::val("")])).eq(value) }
+    };
     let branch = |value: &str| {
         let party = match role {
-            TrackingRole::Customer => Condition::all().add(shipment::Column::CustomerId.eq(value)),
-            TrackingRole::Shipper => Condition::all().add(shipment::Column::ShipperId.eq(value)),
-            TrackingRole::Consignee => Condition::all().add(shipment::Column::ConsigneeId.eq(value)),
+            TrackingRole::Customer => Condition::all().add(is(shipment::Column::CustomerId, value)),
+            TrackingRole::Shipper => Condition::all().add(is(shipment::Column::ShipperId, value)),
+            TrackingRole::Consignee => Condition::all().add(is(shipment::Column::ConsigneeId, value)),
             TrackingRole::OverseasAgent => Condition::all()
-                .add(shipment::Column::CustomerId.eq(value))
+                .add(is(shipment::Column::CustomerId, value))
                 .add(master::Column::OverseasAgentId.is_in(organizations.iter().copied())),
         };
         // A missing HBL number fails the comparison too: `trim(NULL) <> ''`
@@ -316,10 +337,25 @@ fn scope_branches(scope: &ViewerScope) -> Option<Vec<Condition>> {
     Some(party_values.into_iter().map(branch).collect())
 }
 
-/// Reference or HBL number starts with `search` (both compared upper-case;
-/// SQLite upper-cases ASCII letters only), or a container number of the
-/// shipment does.
-fn search_condition(search: &str) -> Condition {
+/// The rows `search` finds. A container number: the shipments carrying
+/// it, through `idx_shipment_containers_number`. Text: the reference or HBL
+/// number contains it (both compared upper-case; SQLite upper-cases ASCII
+/// letters only), or a container number of the shipment starts with it.
+fn search_condition(search: &ShipmentSearch) -> Condition {
+    let holding = |number: Condition| {
+        shipment_container::Entity::find()
+            .select_only()
+            .column(shipment_container::Column::ShipmentId)
+            .filter(number)
+            .into_query()
+    };
+    let search = match search {
+        ShipmentSearch::Container(number) => {
+            let carrying = holding(Condition::all().add(shipment_container::Column::Number.eq(number.as_str())));
+            return Condition::all().add(shipment::Column::Id.in_subquery(carrying));
+        }
+        ShipmentSearch::Text(text) => text.as_str(),
+    };
     // People type the running number ("00080") as often as the whole
     // reference, so references and HBL numbers match anywhere. This reads
     // only the rows the scope's index range already selected.
@@ -334,13 +370,10 @@ fn search_condition(search: &str) -> Condition {
     let could_start_a_container =
         search.len() <= CONTAINER_NUMBER_LENGTH && search.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if could_start_a_container && let Some(end) = prefix_end(search) {
-        let holding = shipment_container::Entity::find()
-            .select_only()
-            .column(shipment_container::Column::ShipmentId)
-            .filter(shipment_container::Column::Number.gte(search))
-            .filter(shipment_container::Column::Number.lt(end))
-            .into_query();
-        any = any.add(shipment::Column::Id.in_subquery(holding));
+        let starting = Condition::all()
+            .add(shipment_container::Column::Number.gte(search))
+            .add(shipment_container::Column::Number.lt(end));
+        any = any.add(shipment::Column::Id.in_subquery(holding(starting)));
     }
     any
 }
@@ -650,7 +683,7 @@ mod plans {
     async fn plan(store: &crate::Store, scope: &ViewerScope, search: Option<&str>) -> Vec<String> {
         let query = ShipmentQuery {
             status: Some(Status::InTransit),
-            search: search.map(str::to_owned),
+            search: search.map(|text| ShipmentSearch::of(text.to_owned())),
             before: ShipmentReference::parse("SHP/202505/00080").ok(),
             limit: 51,
         };
@@ -707,5 +740,25 @@ mod plans {
         );
         let details = plan(&store, &parties(TrackingRole::Customer, &["org_a"], &[]), Some("SHP/2025")).await;
         assert!(!details.iter().any(|d| d.contains("shipment_containers")), "no container can start so: {details:?}");
+    }
+
+    #[tokio::test]
+    async fn a_whole_container_number_is_looked_up_not_searched_for() {
+        let store = crate::Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrate");
+        for role in TrackingRole::ALL {
+            let agent_customers: &[&str] = if role == TrackingRole::OverseasAgent { &["org_c", "org_d"] } else { &[] };
+            let scope = parties(role, &["org_a", "org_b"], agent_customers);
+            let details = plan(&store, &scope, Some("MSKU1234565")).await;
+            assert!(
+                details.iter().any(|d| d.contains("idx_shipment_containers_number (number=?)")),
+                "{role:?}: {details:?}"
+            );
+            assert!(
+                details.iter().filter(|d| d.contains("SEARCH shipments")).all(|d| d.contains("(id=?)")),
+                "{role:?}: shipments are found by id, no party range is walked: {details:?}"
+            );
+            assert!(!details.iter().any(|d| d.starts_with("SCAN shipments")), "{role:?}: {details:?}");
+        }
     }
 }
