@@ -261,7 +261,9 @@ impl PortalApi {
         /// Only shipments with this status: `confirmed`, `in_transit`,
         /// `done` or `cancelled`.
         status: Query<Option<String>>,
-        /// A reference or HBL number by its start, or a container number.
+        /// Part of a reference or HBL number, or the start of a container
+        /// number; a whole container number finds exactly the shipments
+        /// carrying it. Case and spaces are ignored.
         q: Query<Option<String>>,
         /// The `next_cursor` of the page before.
         cursor: Query<Option<String>>,
