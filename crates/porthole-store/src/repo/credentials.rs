@@ -4,10 +4,10 @@
 //! the same way (`utc_text`: UTC, fixed width), so the database compares
 //! times by comparing text, on both backends.
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use porthole_app::ports::{
     CredentialRepository, LoginToken, PortalSession, RepoError, RepoResult, SessionHolder, TokenPurpose,
     UnsubscribeToken,

@@ -8,9 +8,9 @@ mod organizations;
 mod outbox;
 mod share_links;
 mod shipments;
+mod tracking_users;
 
 pub use shipments::shipments_in_scope_statement;
-mod tracking_users;
 
 use porthole_app::ports::RepoResult;
 use sea_orm::DatabaseTransaction;
