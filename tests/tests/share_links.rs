@@ -3,6 +3,8 @@
 //! where the link asks for it, and read one shipment, for as long as the
 //! link lives by the server's clock.
 
+use std::time::Duration;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use porthole_app::CodeLimits;
 use porthole_e2e::html::{unescape, without_csrf_tokens};
@@ -534,6 +536,22 @@ async fn bulk_links_each_open_their_own_shipment() {
 }
 
 // ---- What staff and viewers see -------------------------------------------------------
+
+#[tokio::test]
+async fn page_views_reach_the_access_log_on_their_own_within_moments() {
+    let app = TestApp::spawn().await;
+    let world = world(&app).await;
+    let open = open_link(&app, &world.shipment, json!({})).await;
+    let mut viewer = app.visitor_in(&open, None).await;
+    assert_eq!(viewer.share_page(&open.id).await.status, StatusCode::OK);
+
+    // The server writes held-back views every 250 ms: after a second none
+    // is left for anyone else to write.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let left = app.app.flush_link_views().await.expect("flush");
+    assert_eq!(left, 0, "the server's own writer took them");
+    assert_eq!(opens(&app.share_link(&open.id).await).len(), 2, "the visit's open and the page view");
+}
 
 #[tokio::test]
 async fn the_access_log_lists_opens_and_verifications() {

@@ -33,6 +33,6 @@ pub use service::{
 };
 pub use settings::{AppSettings, Branding, CodeLimits, NotificationSettings, SignInLimits};
 pub use share::{
-    LinkEntry, LinkSessionIssued, MAX_BULK_LINKS, SectionsInput, ShareLinkDetails, ShareLinkIssued, ShareLinkOptions,
-    ShareLinkOverview,
+    LinkEntry, LinkSessionIssued, MAX_BULK_LINKS, MAX_PENDING_VIEWS, SectionsInput, ShareLinkDetails, ShareLinkIssued,
+    ShareLinkOptions, ShareLinkOverview,
 };

@@ -510,6 +510,10 @@ pub trait ShareLinkRepository: Send + Sync {
 
     async fn record_link_access(&self, id: &ShareLinkId, entry: &LinkAccessEntry) -> RepoResult<()>;
 
+    /// Records a batch of entries, in order, in one transaction. Entries of
+    /// links that no longer exist are dropped; the others are written.
+    async fn record_link_accesses(&self, entries: &[(ShareLinkId, LinkAccessEntry)]) -> RepoResult<()>;
+
     /// The access log, newest first, at most `limit` entries.
     async fn link_access_log(&self, id: &ShareLinkId, limit: u64) -> RepoResult<Vec<LinkAccessEntry>>;
 

@@ -65,6 +65,8 @@ pub struct Porthole {
     /// recorded, so the outbox worker writes each slot once.
     pub(crate) report_slots:
         Arc<std::sync::Mutex<std::collections::HashMap<ReportFrequency, chrono::DateTime<chrono::Utc>>>>,
+    /// Share-page views waiting for the access log.
+    pub(crate) link_views: Arc<crate::share::PendingViews>,
 }
 
 /// The result of `PUT /api/v1/shipments`.
@@ -131,6 +133,7 @@ impl Porthole {
             throttle,
             code_throttle,
             report_slots: Arc::default(),
+            link_views: Arc::default(),
         }
     }
 

@@ -25,6 +25,13 @@ pub struct AppSettings {
     pub code_limits: CodeLimits,
     pub notifications: NotificationSettings,
     pub branding: Branding,
+    /// Share-page views are written to the access log once this many wait
+    /// (and whenever [`Porthole::flush_link_views`] runs, which a server
+    /// does on a timer and on shutdown). 1, the default, writes each view
+    /// as it happens.
+    ///
+    /// [`Porthole::flush_link_views`]: crate::Porthole::flush_link_views
+    pub link_view_batch: usize,
 }
 
 impl Default for AppSettings {
@@ -39,6 +46,7 @@ impl Default for AppSettings {
             code_limits: CodeLimits::default(),
             notifications: NotificationSettings::default(),
             branding: Branding::default(),
+            link_view_batch: 1,
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use porthole_domain::share::MAX_RECIPIENTS;
@@ -28,6 +29,46 @@ use crate::service::Porthole;
 pub const MAX_BULK_LINKS: usize = 500;
 /// How many access-log entries staff are shown.
 const ACCESS_LOG_LIMIT: u64 = 500;
+
+/// Share-page views held while the database cannot take them; beyond this
+/// the oldest are dropped, so an outage cannot exhaust memory.
+pub const MAX_PENDING_VIEWS: usize = 100_000;
+
+/// Share-page views not yet in the access log, oldest first.
+#[derive(Debug, Default)]
+pub(crate) struct PendingViews(Mutex<Vec<(ShareLinkId, LinkAccessEntry)>>);
+
+impl PendingViews {
+    /// Queues a view; returns how many now wait.
+    fn push(&self, link: ShareLinkId, entry: LinkAccessEntry) -> usize {
+        let mut views = self.lock();
+        views.push((link, entry));
+        views.len()
+    }
+
+    fn take(&self) -> Vec<(ShareLinkId, LinkAccessEntry)> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// Puts a batch that could not be written back in front of the views
+    /// that arrived meanwhile.
+    fn put_back(&self, mut batch: Vec<(ShareLinkId, LinkAccessEntry)>) {
+        let mut views = self.lock();
+        batch.append(&mut views);
+        if batch.len() > MAX_PENDING_VIEWS {
+            let dropped = batch.len() - MAX_PENDING_VIEWS;
+            batch.drain(..dropped);
+            tracing::warn!(dropped, "share-page views dropped from the access log: the database is unavailable");
+        }
+        *views = batch;
+    }
+
+    /// A panic while holding the lock cannot leave the list half-changed
+    /// (every change is one call on it), so a poisoned lock is still good.
+    fn lock(&self) -> MutexGuard<'_, Vec<(ShareLinkId, LinkAccessEntry)>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 /// Longer strings cannot be tokens this server minted.
 const MAX_TOKEN_LENGTH: usize = 128;
 
@@ -165,6 +206,8 @@ impl Porthole {
     }
 
     pub async fn share_link_details(&self, id: &ShareLinkId) -> Result<ShareLinkDetails, AppError> {
+        // Views this process holds back belong in the log staff read now.
+        self.flush_link_views().await?;
         let stored = self.ports.share_links.share_link(id).await?.ok_or(AppError::NotFound)?;
         let status = self.status_of(&stored);
         let access_log = self.ports.share_links.link_access_log(id, ACCESS_LOG_LIMIT).await?;
@@ -338,8 +381,35 @@ impl Porthole {
             email: session.email,
             client_address: client.map(|c| c.to_string()),
         };
-        self.ports.share_links.record_link_access(link_id, &entry).await?;
+        if self.link_views.push(link_id.clone(), entry) >= self.settings.link_view_batch
+            && let Err(error) = self.flush_link_views().await
+        {
+            // The views stay queued for the next flush; the page is fine.
+            tracing::warn!(%error, "cannot write share-page views to the access log yet");
+        }
         Ok(project_for_link(&record, stored.link.sections))
+    }
+
+    /// Writes the share-page views waiting for the access log, in one
+    /// transaction; returns how many. On failure they wait for the next
+    /// flush (the oldest are dropped, with a warning, beyond
+    /// [`MAX_PENDING_VIEWS`]).
+    ///
+    /// Views are batched because each write to SQLite empties every other
+    /// connection's page cache: a write per view cost the share page a
+    /// third of its speed at scale (BENCHMARKS.md).
+    pub async fn flush_link_views(&self) -> Result<usize, AppError> {
+        let batch = self.link_views.take();
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        match self.ports.share_links.record_link_accesses(&batch).await {
+            Ok(()) => Ok(batch.len()),
+            Err(error) => {
+                self.link_views.put_back(batch);
+                Err(error.into())
+            }
+        }
     }
 
     fn status_of(&self, stored: &StoredShareLink) -> LinkStatus {

@@ -5,10 +5,14 @@
 mod support;
 
 use chrono::{Duration, TimeZone, Utc};
-use porthole_app::ports::{LinkSession, MailCause, StoredShareLink, VerificationCode};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use porthole_app::ports::{LinkSession, MailCause, RepoError, StoredShareLink, VerificationCode};
 use porthole_app::secret::SecretDigest;
-use porthole_app::{AppError, LinkEntry, ShareLinkOptions};
-use porthole_domain::{CodeState, Email, ShareLink, ShareLinkId, ShareRecipient, ShareSections, ShipmentId};
+use porthole_app::{AppError, AppSettings, LinkEntry, ShareLinkOptions};
+use porthole_domain::projection::ShipmentRecord;
+use porthole_domain::{CodeState, Email, ShareLink, ShareLinkId, ShareRecipient, ShareSections, ShipmentId, Status};
 use support::*;
 
 fn options(recipients: &[&str], require_verification: bool) -> ShareLinkOptions {
@@ -163,4 +167,59 @@ async fn a_session_of_another_link_opens_nothing() {
     });
     let result = mocks.app().shared_shipment(&ShareLinkId::new("lnk_1"), "ls_secret", None).await;
     assert!(matches!(result, Err(AppError::NotFound)), "{result:?}");
+}
+
+#[tokio::test]
+async fn share_page_views_are_written_in_batches_and_kept_while_writes_fail() {
+    let mut mocks = Mocks::new();
+    mocks.share_links.expect_link_session().returning(|digest, now| {
+        Ok(Some(LinkSession {
+            digest: digest.clone(),
+            link_id: ShareLinkId::new("lnk_1"),
+            email: None,
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+        }))
+    });
+    mocks.share_links.expect_share_link().returning(|_| Ok(Some(stored(false))));
+    mocks.shipments.expect_shipment_record().returning(|_| {
+        Ok(Some(ShipmentRecord {
+            shipment: shipment("shp_1", "org_cust", Status::InTransit),
+            master: None,
+            events: Vec::new(),
+            customer: org("org_cust", true),
+            shipper: None,
+            consignee: None,
+        }))
+    });
+    let written: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+    let keep = written.clone();
+    let mut calls = 0;
+    mocks.share_links.expect_record_link_accesses().returning(move |views| {
+        calls += 1;
+        if calls == 1 {
+            return Err(RepoError::Unavailable("the database is away".into()));
+        }
+        let clients = views.iter().map(|(_, view)| view.client_address.clone().unwrap_or_default()).collect();
+        keep.lock().expect("an unpoisoned list").push(clients);
+        Ok(())
+    });
+    let app = mocks.app_with(AppSettings { link_view_batch: 2, ..AppSettings::default() });
+    let view = |client: &str| {
+        let app = app.clone();
+        let client: IpAddr = client.parse().expect("an address");
+        async move { app.shared_shipment(&ShareLinkId::new("lnk_1"), "ls_secret", Some(client)).await }
+    };
+
+    view("192.0.2.1").await.expect("the first view waits for a batch");
+    assert!(written.lock().expect("list").is_empty(), "nothing written before a batch is full");
+    view("192.0.2.2").await.expect("a failed write does not fail the page");
+    assert!(written.lock().expect("list").is_empty());
+    view("192.0.2.3").await.expect("the third view writes all three");
+    assert_eq!(
+        *written.lock().expect("list"),
+        vec![vec!["192.0.2.1".to_owned(), "192.0.2.2".to_owned(), "192.0.2.3".to_owned()]],
+        "the failed batch is written with the next, in arrival order"
+    );
+    assert_eq!(app.flush_link_views().await.expect("nothing left"), 0);
 }

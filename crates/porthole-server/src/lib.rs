@@ -171,9 +171,19 @@ pub fn endpoint(app: Porthole, settings: &Settings) -> BoxEndpoint<'static> {
     porthole_http::routes(app, http)
 }
 
+/// Share-page views wait at most this long for the access log, unless
+/// [`LINK_VIEW_BATCH`] of them fill a batch first. A crash loses at most
+/// the views of the last interval.
+pub const LINK_VIEW_FLUSH: Duration = Duration::from_millis(250);
+
+/// Share-page views written to the access log in one transaction at most.
+pub const LINK_VIEW_BATCH: usize = 500;
+
 /// Serves `app` on an already bound listener until `shutdown` completes,
 /// then lets in-flight requests finish. The outbox worker runs alongside
-/// unless `notifications.worker` is off, and stops after the server.
+/// unless `notifications.worker` is off, and stops after the server; the
+/// share-page views it holds back are written every [`LINK_VIEW_FLUSH`]
+/// and once more after the last request.
 pub async fn serve_on(
     listener: TcpListener,
     app: Porthole,
@@ -185,6 +195,8 @@ pub async fn serve_on(
         .notifications
         .worker
         .then(|| outbox::Worker::start(app.clone(), Duration::from_millis(settings.notifications.poll_interval_ms)));
+    let (stop_views, views_stopped) = tokio::sync::watch::channel(false);
+    let views = tokio::spawn(flush_link_views_every(app.clone(), LINK_VIEW_FLUSH, views_stopped));
     // The worker hears of the shutdown when the server does, so both wind
     // down together.
     let shutdown = async {
@@ -194,13 +206,48 @@ pub async fn serve_on(
         }
     };
     let served = Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(endpoint(app, settings), shutdown, Some(SHUTDOWN_GRACE))
+        .run_with_graceful_shutdown(endpoint(app.clone(), settings), shutdown, Some(SHUTDOWN_GRACE))
         .await
         .context("the HTTP server failed");
+    // Stopped between flushes, never during one, so no taken batch is lost.
+    let _ = stop_views.send(true);
+    if let Err(error) = views.await {
+        tracing::error!(%error, "the share-page view writer panicked");
+    }
+    match app.flush_link_views().await {
+        Ok(0) => {}
+        Ok(written) => tracing::info!(written, "share-page views written to the access log"),
+        Err(error) => tracing::warn!(%error, "share-page views not written to the access log at shutdown"),
+    }
     if let Some(worker) = worker {
         worker.stop().await;
     }
     served
+}
+
+/// Writes the share-page views `app` holds back, every `interval`, until
+/// `stopped` turns true. A failed write is logged once per outage; the
+/// views wait for the next.
+async fn flush_link_views_every(app: Porthole, interval: Duration, mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let mut failing = false;
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => break,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match app.flush_link_views().await {
+            Ok(_) if failing => {
+                failing = false;
+                tracing::info!("share-page views reach the access log again");
+            }
+            Ok(_) => {}
+            Err(error) if !failing => {
+                failing = true;
+                tracing::warn!(%error, "cannot write share-page views to the access log; they wait");
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// `porthole serve`: build, bind `http.bind`, serve until Ctrl-C or SIGTERM.

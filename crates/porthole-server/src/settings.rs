@@ -264,6 +264,8 @@ impl Settings {
                 logo_url: self.branding.logo_url.clone().filter(|url| !url.trim().is_empty()),
                 support_email: self.branding.support_email.clone().filter(|mail| !mail.trim().is_empty()),
             },
+            // `serve_on` flushes them every `LINK_VIEW_FLUSH` and on shutdown.
+            link_view_batch: crate::LINK_VIEW_BATCH,
         }
     }
 }
@@ -599,7 +601,8 @@ mod tests {
     #[test]
     fn the_builtin_portal_settings_are_the_applications_defaults() {
         let settings = Settings::builtin().expect("built-in defaults are valid");
-        assert_eq!(settings.app_settings(), AppSettings::default());
+        let served = AppSettings { link_view_batch: crate::LINK_VIEW_BATCH, ..AppSettings::default() };
+        assert_eq!(settings.app_settings(), served);
     }
 
     #[test]

@@ -105,6 +105,7 @@ contract! {
     concurrent_code_entries_are_all_counted_and_one_redeems,
     concurrent_code_requests_leave_one_code,
     the_access_log_is_newest_first_and_limited,
+    a_batch_of_views_is_written_in_order_without_missing_links,
     delivered_at_is_when_viewers_first_saw_the_shipment_done,
     existing_shipment_ids_name_only_existing_shipments,
     the_share_link_use_cases_run_on_the_store,
@@ -2058,6 +2059,42 @@ async fn the_access_log_is_newest_first_and_limited(store: Store) {
     let ghost = ShareLinkId::new("lnk_none");
     assert_eq!(store.link_access_log(&ghost, 10).await, Ok(Vec::new()));
     assert_eq!(store.record_link_access(&ghost, &elsewhere).await, Err(RepoError::NotFound));
+}
+
+async fn a_batch_of_views_is_written_in_order_without_missing_links(store: Store) {
+    seed_linkable(&store).await;
+    let link = new_link("lnk_1", "shp_1", "2025-05-10T08:00:00Z", &[]);
+    let other = new_link("lnk_2", "shp_2", "2025-05-10T08:00:00Z", &[]);
+    store.insert_share_links(&[(link.clone(), token("1")), (other.clone(), token("2"))], &[]).await.expect("insert");
+    let view = |at: &str, client: &str| LinkAccessEntry {
+        at: utc(at),
+        access: LinkAccess::Opened,
+        email: None,
+        client_address: Some(client.to_owned()),
+    };
+    let ghost = ShareLinkId::new("lnk_none");
+    let batch = vec![
+        (link.id.clone(), view("2025-05-10T10:00:00Z", "203.0.113.1")),
+        (ghost.clone(), view("2025-05-10T10:00:00Z", "203.0.113.2")),
+        (other.id.clone(), view("2025-05-10T10:00:00Z", "203.0.113.3")),
+        (link.id.clone(), view("2025-05-10T10:00:00Z", "203.0.113.4")),
+    ];
+    store.record_link_accesses(&batch).await.expect("a batch with a missing link is written without it");
+    assert_eq!(
+        store.link_access_log(&link.id, 10).await,
+        Ok(vec![batch[3].1.clone(), batch[0].1.clone()]),
+        "in the batch's order (ties newest first)"
+    );
+    assert_eq!(store.link_access_log(&other.id, 10).await, Ok(vec![batch[2].1.clone()]));
+    assert_eq!(store.link_access_log(&ghost, 10).await, Ok(Vec::new()));
+    store.record_link_accesses(&[]).await.expect("an empty batch is nothing to do");
+
+    let many: Vec<_> =
+        (0..1_200).map(|i| (other.id.clone(), view("2025-05-10T11:00:00Z", &format!("10.0.0.{i}")))).collect();
+    store.record_link_accesses(&many).await.expect("a batch beyond one INSERT");
+    let logged = store.link_access_log(&other.id, 2_000).await.expect("read");
+    assert_eq!(logged.len(), 1_201);
+    assert_eq!(logged[0], many[1_199].1, "the last of the batch is the newest");
 }
 
 /// A clock the test moves by hand.

@@ -11,7 +11,7 @@ use porthole_app::ports::{
     MockMasterRepository, MockOrganizationRepository, MockOutboxRepository, MockShareLinkRepository,
     MockShipmentRepository, MockTrackingUserRepository,
 };
-use porthole_app::{AppError, Porthole, Ports};
+use porthole_app::{AppError, AppSettings, Porthole, Ports};
 use porthole_domain::{
     DisplaySettings, Email, Location, Mode, NotificationPreferences, Organization, OrganizationId, Shipment,
     ShipmentId, ShipmentReference, Status, TrackingRole, TrackingUser, TrackingUserId, UnLocode, UserId, UserState,
@@ -46,6 +46,10 @@ impl Mocks {
     }
 
     pub fn app(self) -> Porthole {
+        self.app_with(AppSettings::default())
+    }
+
+    pub fn app_with(self, settings: AppSettings) -> Porthole {
         let mut clock = MockClock::new();
         clock.expect_now().returning(|| Utc.with_ymd_and_hms(2025, 5, 12, 0, 0, 0).single().expect("valid time"));
         let mut ids = MockIdSource::new();
@@ -54,20 +58,23 @@ impl Mocks {
             counter += 1;
             format!("{prefix}{counter}")
         });
-        Porthole::new(Ports {
-            organizations: Arc::new(self.organizations),
-            masters: Arc::new(self.masters),
-            shipments: Arc::new(self.shipments),
-            tracking_users: Arc::new(self.tracking_users),
-            credentials: Arc::new(self.credentials),
-            share_links: Arc::new(self.share_links),
-            outbox: Arc::new(self.outbox),
-            mailer: Arc::new(self.mailer),
-            api_keys: Arc::new(self.api_keys),
-            health: Arc::new(MockHealthCheck::new()),
-            clock: Arc::new(clock),
-            ids: Arc::new(ids),
-        })
+        Porthole::with_settings(
+            Ports {
+                organizations: Arc::new(self.organizations),
+                masters: Arc::new(self.masters),
+                shipments: Arc::new(self.shipments),
+                tracking_users: Arc::new(self.tracking_users),
+                credentials: Arc::new(self.credentials),
+                share_links: Arc::new(self.share_links),
+                outbox: Arc::new(self.outbox),
+                mailer: Arc::new(self.mailer),
+                api_keys: Arc::new(self.api_keys),
+                health: Arc::new(MockHealthCheck::new()),
+                clock: Arc::new(clock),
+                ids: Arc::new(ids),
+            },
+            settings,
+        )
     }
 }
 

@@ -473,10 +473,12 @@ async fn the_shipment_page_shows_what_the_link_shares_escaped_and_nothing_else()
     let mut mocks = viewing();
     mocks
         .share_links
-        .expect_record_link_access()
-        .withf(|id, entry| id.as_str() == "lnk_open" && entry.access == LinkAccess::Opened)
+        .expect_record_link_accesses()
+        .withf(
+            |views| matches!(views, [(id, entry)] if id.as_str() == "lnk_open" && entry.access == LinkAccess::Opened),
+        )
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
     let client = mocks.serve();
     let response =
         client.0.get("/share/lnk_open").header("cookie", format!("porthole_link={VIEWER_SESSION}")).send().await;
@@ -520,10 +522,10 @@ async fn the_access_log_records_the_client_a_trusted_proxy_names() {
     let mut mocks = viewing();
     mocks
         .share_links
-        .expect_record_link_access()
-        .withf(|_, entry| entry.client_address.as_deref() == Some("198.51.100.1"))
+        .expect_record_link_accesses()
+        .withf(|views| matches!(views, [(_, entry)] if entry.client_address.as_deref() == Some("198.51.100.1")))
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
     let client = mocks.serve_from("[::ffff:10.0.0.7]:40000", &["10.0.0.0/8"], AppSettings::default());
     let response = client
         .0
@@ -540,10 +542,10 @@ async fn the_access_log_records_an_untrusted_peer_whatever_it_claims() {
     let mut mocks = viewing();
     mocks
         .share_links
-        .expect_record_link_access()
-        .withf(|_, entry| entry.client_address.as_deref() == Some("203.0.113.9"))
+        .expect_record_link_accesses()
+        .withf(|views| matches!(views, [(_, entry)] if entry.client_address.as_deref() == Some("203.0.113.9")))
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
     let client = mocks.serve_from("203.0.113.9:40000", &["10.0.0.0/8"], AppSettings::default());
     let response = client
         .0
@@ -574,7 +576,7 @@ async fn a_link_that_expired_during_the_visit_ends_the_page() {
         expired.link.expires_at = Some(now() - Duration::minutes(1));
         Ok(Some(expired))
     });
-    mocks.share_links.expect_record_link_access().never();
+    mocks.share_links.expect_record_link_accesses().never();
     let client = mocks.serve();
     let response =
         client.0.get("/share/lnk_open").header("cookie", format!("porthole_link={VIEWER_SESSION}")).send().await;

@@ -13,7 +13,7 @@
 //! Times are `utc_text` (UTC, fixed width): "live" and "earlier" are text
 //! comparisons, on both backends.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -31,7 +31,7 @@ use sea_orm::{
 };
 
 use super::outbox::record_causes;
-use super::{INSERT_CHUNK, finish};
+use super::{INSERT_CHUNK, LOOKUP_CHUNK, finish};
 use crate::Store;
 use crate::codec::{
     ShareLinkRow, access_entry_of, access_entry_row, link_mail_token_of, link_mail_token_row, link_session_of,
@@ -191,6 +191,50 @@ impl ShareLinkRepository for Store {
             .map_err(|e| write_error(e, &[]))
     }
 
+    async fn record_link_accesses(&self, entries: &[(ShareLinkId, LinkAccessEntry)]) -> RepoResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let txn = self.begin_write().await.map_err(unavailable)?;
+        let result = async {
+            let wanted: Vec<&str> =
+                entries.iter().map(|(id, _)| id.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
+            let mut existing = HashSet::with_capacity(wanted.len());
+            for chunk in wanted.chunks(LOOKUP_CHUNK) {
+                let found = share_link::Entity::find()
+                    .select_only()
+                    .column(share_link::Column::Id)
+                    .filter(share_link::Column::Id.is_in(chunk.iter().copied()))
+                    .into_tuple::<String>()
+                    .all(&txn)
+                    .await
+                    .map_err(unavailable)?;
+                existing.extend(found);
+            }
+            let rows: Vec<_> = entries
+                .iter()
+                .filter(|(id, _)| existing.contains(id.as_str()))
+                .map(|(id, entry)| access_entry_row(id, entry))
+                .collect();
+            // Chunks of power-of-two sizes: each size is a statement of its
+            // own that every connection prepares and keeps, so batches of
+            // any length must come down to a few shapes (at most nine).
+            let mut rest = rows.as_slice();
+            while !rest.is_empty() {
+                let size = VIEW_CHUNK.min(1 << rest.len().ilog2());
+                let (chunk, after) = rest.split_at(size);
+                link_access_entry::Entity::insert_many(chunk.to_vec())
+                    .exec_without_returning(&txn)
+                    .await
+                    .map_err(|e| write_error(e, &[]))?;
+                rest = after;
+            }
+            Ok(())
+        }
+        .await;
+        finish(txn, result).await
+    }
+
     async fn link_access_log(&self, id: &ShareLinkId, limit: u64) -> RepoResult<Vec<LinkAccessEntry>> {
         let rows = link_access_entry::Entity::find()
             .filter(link_access_entry::Column::LinkId.eq(id.as_str()))
@@ -336,6 +380,9 @@ impl Store {
         Ok(stored.collect::<Result<_, _>>()?)
     }
 }
+
+/// The largest access-log INSERT, in rows (a power of two).
+const VIEW_CHUNK: usize = 256;
 
 /// The [`ShareLinkRow`]s of the links meeting `which`, newest first.
 fn links_of(which: Condition) -> Select<share_link::Entity> {
