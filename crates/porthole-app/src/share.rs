@@ -69,6 +69,7 @@ impl PendingViews {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
 /// Longer strings cannot be tokens this server minted.
 const MAX_TOKEN_LENGTH: usize = 128;
 
