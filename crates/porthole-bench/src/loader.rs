@@ -168,15 +168,16 @@ fn load_shipments(conn: &mut rusqlite::Connection, world: &World, loaded: &mut L
                 batch.containers.extend(rows::container_rows(&generated));
                 let id = generated.shipment.id.as_str();
                 for event in &generated.events {
-                    batch.events.push(rows::event_row(id, event, next_event_id));
+                    batch.events.push(rows::event_row(id, event, next_event_id)?);
                     next_event_id += 1;
                 }
             }
             if sender.send(batch).is_err() {
-                return;
+                return Ok(());
             }
             start = end;
         }
+        Ok::<(), anyhow::Error>(())
     });
     for batch in receiver {
         let tx = conn.transaction()?;
@@ -205,8 +206,9 @@ fn load_shipments(conn: &mut rusqlite::Connection, world: &World, loaded: &mut L
         loaded.events += batch.events.len() as u64;
         bar.inc(batch.shipments.len() as u64);
     }
-    if producer.join().is_err() {
-        bail!("the thread generating shipments panicked");
+    match producer.join() {
+        Ok(generated) => generated?,
+        Err(_) => bail!("the thread generating shipments panicked"),
     }
     if loaded.shipments != world.plan.shipments {
         bail!("only {} of {} shipments were generated", loaded.shipments, world.plan.shipments);

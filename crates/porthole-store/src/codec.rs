@@ -37,11 +37,11 @@ use crate::error::Corrupt;
 
 type Decoded<T> = Result<T, Corrupt>;
 
-pub(crate) fn offset_time_text(time: &DateTime<FixedOffset>) -> String {
+pub fn offset_time_text(time: &DateTime<FixedOffset>) -> String {
     time.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-pub(crate) fn utc_text(time: &DateTime<Utc>) -> String {
+pub fn utc_text(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
@@ -94,7 +94,7 @@ fn parsed<T>(column: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) ->
 
 // ---- Organizations and masters ------------------------------------------
 
-pub(crate) fn organization_row(org: &Organization) -> organization::Model {
+pub fn organization_row(org: &Organization) -> organization::Model {
     organization::Model {
         id: org.id.as_str().to_owned(),
         code: org.code.clone(),
@@ -114,7 +114,7 @@ pub(crate) fn organization_of(row: organization::Model) -> Organization {
     }
 }
 
-pub(crate) fn master_row(master: &Master) -> master::Model {
+pub fn master_row(master: &Master) -> master::Model {
     master::Model {
         id: master.id.as_str().to_owned(),
         mbl_no: master.mbl_no.clone(),
@@ -282,7 +282,7 @@ pub(crate) fn shipment_columns(shipment: &Shipment) -> ShipmentColumns {
     }
 }
 
-pub(crate) fn container_rows(shipment_id: &str, containers: &[Container]) -> Vec<shipment_container::Model> {
+pub fn container_rows(shipment_id: &str, containers: &[Container]) -> Vec<shipment_container::Model> {
     containers
         .iter()
         .zip(0_i32..)
@@ -482,7 +482,7 @@ pub(crate) fn notifications_text(preferences: &NotificationPreferences) -> Strin
     to_json(&notifications)
 }
 
-pub(crate) fn tracking_user_row(user: &TrackingUser, created_at: &str) -> tracking_user::Model {
+pub fn tracking_user_row(user: &TrackingUser, created_at: &str) -> tracking_user::Model {
     let additional: Vec<&str> = user.additional_emails.iter().map(Email::as_str).collect();
     let display = DisplayJson {
         doc_center: user.display.doc_center,
@@ -659,7 +659,7 @@ pub(crate) fn unsubscribe_token_of(row: unsubscribe_token::Model) -> Decoded<Uns
 // ---- Share links ----------------------------------------------------------
 
 /// A link's own row and its recipients' rows, in the order staff gave.
-pub(crate) fn share_link_rows(
+pub fn share_link_rows(
     link: &ShareLink,
     token: &SecretDigest,
 ) -> (share_link::Model, Vec<share_link_recipient::Model>) {

@@ -26,6 +26,7 @@ mod codec;
 pub mod entity;
 mod error;
 mod repo;
+pub mod rows;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,6 +10,7 @@ mod share_links;
 mod shipments;
 mod tracking_users;
 
+pub(crate) use shipments::new_shipment_row;
 pub use shipments::shipments_in_scope_statement;
 
 use porthole_app::ports::RepoResult;

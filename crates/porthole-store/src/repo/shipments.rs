@@ -62,7 +62,7 @@ impl ShipmentRepository for Store {
             let (id, upserted, before) = match locked_viewer_dates(&txn, by_reference()).await? {
                 Some((existing, before)) => (existing, Upserted::Updated, Some(before)),
                 None => {
-                    let row = new_row(shipment.id.as_str(), &columns, &now);
+                    let row = new_shipment_row(shipment.id.as_str(), &columns, &now);
                     let inserted = shipment::Entity::insert(row.into_active_model())
                         .on_conflict_do_nothing_on([shipment::Column::Reference])
                         .exec_without_returning(&txn)
@@ -455,7 +455,7 @@ async fn record_viewer_change(
 
 /// A new row. Its `published_*` columns are placeholders until
 /// [`publish_viewer_state`] runs in the same transaction.
-fn new_row(id: &str, columns: &ShipmentColumns, now: &str) -> shipment::Model {
+pub(crate) fn new_shipment_row(id: &str, columns: &ShipmentColumns, now: &str) -> shipment::Model {
     let c = columns;
     shipment::Model {
         id: id.to_owned(),
