@@ -203,6 +203,10 @@ fn sqlite_options(database_url: &str) -> ConnectOptions {
     } else {
         options.max_connections(SQLITE_POOL_SIZE);
     }
+    // A connection to a local file cannot go stale the way a socket can, so
+    // pinging it before every use (sqlx's default) only adds a round trip
+    // to its thread per statement: a third of the hand-offs on a read.
+    options.test_before_acquire(false);
     options
 }
 
