@@ -213,6 +213,7 @@ fn sqlite_options(database_url: &str) -> ConnectOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::{DbBackend, Statement};
 
     #[test]
     fn backend_follows_the_url_scheme() {
@@ -222,5 +223,22 @@ mod tests {
         assert_eq!(Backend::of_url("postgresql://h/db").ok(), Some(Backend::Postgres));
         let refused = Backend::of_url("mysql://root:secret@h/db").err().map(|e| e.to_string());
         assert_eq!(refused.as_deref().map(|m| m.contains("secret")), Some(false));
+    }
+
+    /// `.cargo/config.toml` builds the bundled SQLite with these; a build
+    /// that lost them still works, only slower, so nothing else would say.
+    #[tokio::test]
+    async fn sqlite_is_built_the_way_the_workspace_configures_it() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        for option in ["DEFAULT_MEMSTATUS=0", "ENABLE_QPSG"] {
+            let statement = Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "SELECT sqlite_compileoption_used(?) AS used",
+                [option.into()],
+            );
+            let row = store.connection().query_one_raw(statement).await.expect("query").expect("a row");
+            let used: i64 = row.try_get("", "used").expect("used");
+            assert_eq!(used, 1, "SQLite was built without {option}");
+        }
     }
 }
