@@ -13,8 +13,10 @@ mod tracking_users;
 pub(crate) use shipments::new_shipment_row;
 pub use shipments::shipments_in_scope_statement;
 
+use std::collections::BTreeSet;
+
 use porthole_app::ports::RepoResult;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::error::unavailable;
 
@@ -40,6 +42,29 @@ const INSERT_CHUNK: usize = 500;
 
 /// Ids per `IN (…)` list, for the same reason.
 const LOOKUP_CHUNK: usize = 1_000;
+
+/// Which of `ids` are values of `E`'s text key `column`, each once, asked
+/// `LOOKUP_CHUNK` at a time.
+async fn existing_ids<'a, E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    column: E::Column,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> RepoResult<Vec<String>> {
+    let wanted: Vec<&str> = ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut found = Vec::with_capacity(wanted.len());
+    for chunk in wanted.chunks(LOOKUP_CHUNK) {
+        let existing = E::find()
+            .select_only()
+            .column(column)
+            .filter(column.is_in(chunk.iter().copied()))
+            .into_tuple::<String>()
+            .all(conn)
+            .await
+            .map_err(unavailable)?;
+        found.extend(existing);
+    }
+    Ok(found)
+}
 
 fn count(rows: u64) -> usize {
     usize::try_from(rows).unwrap_or(usize::MAX)

@@ -13,7 +13,7 @@
 //! Times are `utc_text` (UTC, fixed width): "live" and "earlier" are text
 //! comparisons, on both backends.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -31,7 +31,7 @@ use sea_orm::{
 };
 
 use super::outbox::record_causes;
-use super::{INSERT_CHUNK, LOOKUP_CHUNK, finish};
+use super::{INSERT_CHUNK, existing_ids, finish};
 use crate::Store;
 use crate::codec::{
     ShareLinkRow, access_entry_of, access_entry_row, link_mail_token_of, link_mail_token_row, link_session_of,
@@ -197,20 +197,14 @@ impl ShareLinkRepository for Store {
         }
         let txn = self.begin_write().await.map_err(unavailable)?;
         let result = async {
-            let wanted: Vec<&str> =
-                entries.iter().map(|(id, _)| id.as_str()).collect::<BTreeSet<_>>().into_iter().collect();
-            let mut existing = HashSet::with_capacity(wanted.len());
-            for chunk in wanted.chunks(LOOKUP_CHUNK) {
-                let found = share_link::Entity::find()
-                    .select_only()
-                    .column(share_link::Column::Id)
-                    .filter(share_link::Column::Id.is_in(chunk.iter().copied()))
-                    .into_tuple::<String>()
-                    .all(&txn)
-                    .await
-                    .map_err(unavailable)?;
-                existing.extend(found);
-            }
+            let existing: HashSet<String> = existing_ids::<share_link::Entity>(
+                &txn,
+                share_link::Column::Id,
+                entries.iter().map(|(id, _)| id.as_str()),
+            )
+            .await?
+            .into_iter()
+            .collect();
             let rows: Vec<_> = entries
                 .iter()
                 .filter(|(id, _)| existing.contains(id.as_str()))

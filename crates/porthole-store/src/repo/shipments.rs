@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use super::outbox::record_causes;
-use super::{INSERT_CHUNK, LOOKUP_CHUNK, count, finish};
+use super::{INSERT_CHUNK, count, existing_ids, finish};
 use crate::Store;
 use crate::codec::{
     PublishedRow, ShipmentColumns, SummaryRow, container_rows, event_of, event_row, master_of, offset_time_text,
@@ -194,20 +194,10 @@ impl ShipmentRepository for Store {
     }
 
     async fn existing_shipment_ids(&self, ids: &[ShipmentId]) -> RepoResult<Vec<ShipmentId>> {
-        let wanted: Vec<&str> = ids.iter().map(ShipmentId::as_str).collect::<BTreeSet<_>>().into_iter().collect();
-        let mut found = Vec::with_capacity(wanted.len());
-        for chunk in wanted.chunks(LOOKUP_CHUNK) {
-            let existing = shipment::Entity::find()
-                .select_only()
-                .column(shipment::Column::Id)
-                .filter(shipment::Column::Id.is_in(chunk.iter().copied()))
-                .into_tuple::<String>()
-                .all(&self.db)
-                .await
-                .map_err(unavailable)?;
-            found.extend(existing.into_iter().map(ShipmentId::new));
-        }
-        Ok(found)
+        let found =
+            existing_ids::<shipment::Entity>(&self.db, shipment::Column::Id, ids.iter().map(ShipmentId::as_str))
+                .await?;
+        Ok(found.into_iter().map(ShipmentId::new).collect())
     }
 }
 
