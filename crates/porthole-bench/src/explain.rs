@@ -37,25 +37,8 @@ fn store_page(scope: &ViewerScope, query: &ShipmentQuery) -> Result<(String, Vec
     let statement = porthole_store::shipments_in_scope_statement(scope, query)
         .context("the benchmark's scope admits nothing: no statement to explain")?;
     let values = statement.values.map(|values| values.0).unwrap_or_default();
-    let values = values.into_iter().map(sql_value).collect::<Result<_>>()?;
+    let values = values.into_iter().map(porthole_store::sql_value).collect::<Result<_, _>>()?;
     Ok((statement.sql, values))
-}
-
-/// A sea-orm value as rusqlite binds it.
-fn sql_value(value: sea_orm::Value) -> Result<SqlValue> {
-    use sea_orm::Value as V;
-    Ok(match value {
-        V::String(text) => text.map_or(SqlValue::Null, |text| SqlValue::Text(text.to_string())),
-        V::Bool(flag) => flag.map_or(SqlValue::Null, |flag| SqlValue::Integer(i64::from(flag))),
-        V::Int(n) => n.map_or(SqlValue::Null, |n| SqlValue::Integer(i64::from(n))),
-        V::BigInt(n) => n.map_or(SqlValue::Null, SqlValue::Integer),
-        V::Unsigned(n) => n.map_or(SqlValue::Null, |n| SqlValue::Integer(i64::from(n))),
-        V::BigUnsigned(n) => match n {
-            None => SqlValue::Null,
-            Some(n) => SqlValue::Integer(i64::try_from(n).context("a value beyond SQLite's integers")?),
-        },
-        other => anyhow::bail!("a value of a kind the benchmark does not bind: {other:?}"),
-    })
 }
 
 const LINK_COLUMNS: &str = "\"share_links\".\"id\", \"share_links\".\"shipment_id\", \

@@ -22,8 +22,7 @@ use porthole_store::entity::{
     master, organization, share_link, share_link_recipient, shipment, shipment_container, tracking_event,
     tracking_user, tracking_user_additional_email, tracking_user_agent_customer, tracking_user_organization,
 };
-use rusqlite::types::Value as SqlValue;
-use sea_orm::{EntityTrait, IdenStatic, Iterable, ModelTrait, Value};
+use sea_orm::{EntityTrait, IdenStatic, Iterable, ModelTrait};
 
 use crate::rows;
 use crate::world::World;
@@ -275,22 +274,14 @@ impl<'c, E: EntityTrait> Inserter<'c, E> {
     where
         E::Model: ModelTrait<Entity = E>,
     {
-        let values = self.columns.iter().map(|column| sql_value(row.get(*column))).collect::<Result<Vec<_>>>()?;
+        let values = self
+            .columns
+            .iter()
+            .map(|column| porthole_store::sql_value(row.get(*column)))
+            .collect::<Result<Vec<_>, _>>()?;
         self.statement.execute(rusqlite::params_from_iter(values))?;
         Ok(())
     }
-}
-
-/// The entities hold text, booleans and integers only.
-fn sql_value(value: Value) -> Result<SqlValue> {
-    Ok(match value {
-        Value::String(Some(text)) => SqlValue::Text(text),
-        Value::Bool(Some(flag)) => SqlValue::Integer(i64::from(flag)),
-        Value::Int(Some(n)) => SqlValue::Integer(i64::from(n)),
-        Value::BigInt(Some(n)) => SqlValue::Integer(n),
-        Value::String(None) | Value::Bool(None) | Value::Int(None) | Value::BigInt(None) => SqlValue::Null,
-        other => bail!("the loader cannot write a {other:?} column"),
-    })
 }
 
 #[cfg(test)]
@@ -299,14 +290,6 @@ mod tests {
 
     use super::*;
     use crate::world::Plan;
-
-    #[test]
-    fn values_map_to_sqlite_types() {
-        assert_eq!(sql_value(Value::String(Some("a".into()))).ok(), Some(SqlValue::Text("a".into())));
-        assert_eq!(sql_value(Value::Bool(Some(true))).ok(), Some(SqlValue::Integer(1)));
-        assert_eq!(sql_value(Value::Int(None)).ok(), Some(SqlValue::Null));
-        assert!(sql_value(Value::Double(Some(1.5))).is_err());
-    }
 
     #[tokio::test]
     async fn a_small_world_loads_and_every_index_comes_back() {

@@ -558,7 +558,7 @@ pub(crate) fn tracking_user_of(
 
 /// The columns of a shipment (and its master's agent) that a
 /// [`ShipmentSummary`] is made of; field names are the selected aliases.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, FromQueryResult, Deserialize)]
 pub(crate) struct SummaryRow {
     pub id: String,
     pub reference: String,
@@ -693,7 +693,7 @@ pub fn share_link_rows(
 
 /// A link's columns plus its shipment's `published_done_at`, aliased
 /// `delivered_at`.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, FromQueryResult, Deserialize)]
 pub(crate) struct ShareLinkRow {
     pub id: String,
     pub shipment_id: String,
@@ -832,7 +832,7 @@ pub(crate) fn link_mail_token_of(row: share_link_mail_token::Model) -> Decoded<L
 
 /// A shipment's id and `published_*` columns: what viewers see between
 /// changes.
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, FromQueryResult, Deserialize)]
 pub(crate) struct PublishedRow {
     pub id: String,
     pub published_status: String,

@@ -25,6 +25,7 @@
 mod codec;
 pub mod entity;
 mod error;
+mod reads;
 mod repo;
 pub mod rows;
 
@@ -36,11 +37,14 @@ use porthole_app::ports::{Clock, IdSource, Mailer, SystemClock};
 use porthole_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    IsolationLevel, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    IsolationLevel, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 
 pub use error::StoreError;
+use porthole_app::ports::RepoError;
+pub use reads::sql_value;
+use reads::{InlineReader, Reads};
 pub use repo::shipments_in_scope_statement;
 
 /// How long a SQLite writer waits for another writer's transaction to end
@@ -78,6 +82,9 @@ impl Backend {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// Runs the request path's reads on the caller's thread; `None` where
+    /// no file backs the database (PostgreSQL, in-memory SQLite).
+    inline: Option<Arc<InlineReader>>,
     /// Stamps `received_at`, `created_at` and `updated_at`.
     clock: Arc<dyn Clock>,
 }
@@ -107,7 +114,11 @@ impl Store {
             }
         };
         let db = Database::connect(options).await.map_err(StoreError::Connect)?;
-        Ok(Store { db, backend, clock: Arc::new(SystemClock) })
+        let inline = match backend {
+            Backend::Sqlite => sqlite_file(&db).await.map_err(StoreError::Connect)?.and_then(inline_reader),
+            Backend::Postgres => None,
+        };
+        Ok(Store { db, backend, inline, clock: Arc::new(SystemClock) })
     }
 
     /// Applies every pending migration, in one transaction.
@@ -154,6 +165,31 @@ impl Store {
         &self.db
     }
 
+    /// Whether the request path's reads run on the caller's thread, as
+    /// they do on a SQLite file (see ARCHITECTURE.md).
+    pub fn reads_inline(&self) -> bool {
+        self.inline.is_some()
+    }
+
+    /// This store with the request path's reads on the pool instead, as on
+    /// PostgreSQL: to compare the two ways, or for a database file on
+    /// storage slow enough that a read should not hold a runtime thread.
+    #[must_use]
+    pub fn without_inline_reads(self) -> Store {
+        Store { inline: None, ..self }
+    }
+
+    /// Where a read on the request path runs its statements: on a SQLite
+    /// file, in one read transaction on the caller's thread; otherwise on
+    /// the pool, each statement by itself (see ARCHITECTURE.md for the
+    /// order that makes that safe).
+    pub(crate) fn reads(&self) -> Result<Reads<'_>, RepoError> {
+        Ok(match &self.inline {
+            Some(inline) => Reads::Inline(inline.snapshot()?),
+            None => Reads::Pool(&self.db),
+        })
+    }
+
     /// A transaction that will write. See the crate docs for why SQLite's
     /// begins IMMEDIATE; PostgreSQL ignores the SQLite mode.
     pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
@@ -174,6 +210,29 @@ impl Store {
             Backend::Postgres => {
                 self.db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await
             }
+        }
+    }
+}
+
+/// The file behind the SQLite database `db` has open, as SQLite names it
+/// (an absolute path); `None` for an in-memory database, which no other
+/// connection can reach.
+async fn sqlite_file(db: &DatabaseConnection) -> Result<Option<String>, DbErr> {
+    let statement =
+        Statement::from_string(DbBackend::Sqlite, "SELECT file FROM pragma_database_list WHERE name = 'main'");
+    let row = db.query_one_raw(statement).await?;
+    let file: Option<String> = row.map(|row| row.try_get("", "file")).transpose()?;
+    Ok(file.filter(|file| !file.is_empty()))
+}
+
+/// Inline reads of the file at `path`, or none (reads then run on the
+/// pool, only slower) if it cannot be opened a second way.
+fn inline_reader(path: String) -> Option<Arc<InlineReader>> {
+    match InlineReader::open(path.clone()) {
+        Ok(reader) => Some(Arc::new(reader)),
+        Err(error) => {
+            tracing::warn!(%error, %path, "cannot open the database file for inline reads; reading through the pool");
+            None
         }
     }
 }
@@ -213,7 +272,6 @@ fn sqlite_options(database_url: &str) -> ConnectOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::{DbBackend, Statement};
 
     #[test]
     fn backend_follows_the_url_scheme() {

@@ -1568,6 +1568,83 @@ async fn shipments_in_scope_serve_exactly_what_the_rule_allows(store: Store) {
     assert!(users_seeing_something * 3 >= users, "{users_seeing_something} of {users} users see something");
 }
 
+/// On a SQLite file the request path's reads run inline, through rusqlite;
+/// everywhere else they run on sqlx's pool. Over a random world both must
+/// answer alike: every record (with and without a master, events published
+/// or not), every user's pages and session, and every share link and link
+/// session, read both ways from the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inline_reads_answer_as_the_pool_does() {
+    run_sqlite(|inline| async move {
+        assert!(inline.reads_inline(), "a SQLite file is read inline");
+        let pooled = inline.clone().without_inline_reads();
+        assert!(!pooled.reads_inline());
+        let world = World::generate(0, 0x5eed_2222);
+        insert_world(&inline, &world).await;
+
+        let mut ids: Vec<ShipmentId> = world.shipments.iter().map(|g| g.shipment.id.clone()).collect();
+        ids.push(ShipmentId::new("shp_none"));
+        let mut found = 0;
+        for id in &ids {
+            let record = inline.shipment_record(id).await.expect("inline record");
+            found += usize::from(record.is_some());
+            assert_eq!(record, pooled.shipment_record(id).await.expect("pooled record"), "{id}");
+        }
+        assert_eq!(found, world.shipments.len());
+
+        let opened = "2025-05-01T08:00:00Z";
+        let mut sessions_held = 0;
+        for (n, user) in (0..).zip(&world.users) {
+            let scope = scope_of(user, &world.organizations);
+            for search in [None, Some("SHP"), Some("MSKU"), Some("shp-x")] {
+                for status in [None, Some(Status::InTransit)] {
+                    let total = world.shipments.len();
+                    let served = every_page(&inline, &scope, status, search, 3, total).await;
+                    assert_eq!(served, every_page(&pooled, &scope, status, search, 3, total).await, "{scope:?}");
+                }
+            }
+            let digest = token(&format!("session-{n}"));
+            inline
+                .insert_session(&portal_session(&digest, user.id.as_str(), opened, Duration::hours(12)))
+                .await
+                .expect("session");
+            for at in [utc("2025-05-01T09:00:00Z"), utc("2025-05-02T09:00:00Z")] {
+                let holder = inline.session_holder(&digest, at).await.expect("inline holder");
+                sessions_held += usize::from(holder.is_some());
+                assert_eq!(holder, pooled.session_holder(&digest, at).await.expect("pooled holder"));
+            }
+        }
+        assert_eq!(sessions_held, world.users.len(), "each session is live at 09:00 and over the next day");
+
+        let recipients: [&[&str]; 3] = [&[], &["desk@buyer.example"], &["a@buyer.example", "b@buyer.example"]];
+        let links: Vec<(ShareLink, SecretDigest)> = (0..)
+            .zip(world.shipments.iter().take(6))
+            .map(|(n, g)| {
+                let link = new_link(&format!("lnk_{n}"), g.shipment.id.as_str(), opened, recipients[n % 3]);
+                (link, token(&format!("link-{n}")))
+            })
+            .collect();
+        inline.insert_share_links(&links, &[]).await.expect("links");
+        for (n, (link, digest)) in (0..).zip(&links) {
+            let by_id = inline.share_link(&link.id).await.expect("inline link");
+            assert!(by_id.is_some());
+            assert_eq!(by_id, pooled.share_link(&link.id).await.expect("pooled link"));
+            assert_eq!(inline.share_link_by_token(digest).await, pooled.share_link_by_token(digest).await);
+            let of_shipment = inline.share_links_of(&link.shipment_id).await;
+            assert_eq!(of_shipment, pooled.share_links_of(&link.shipment_id).await);
+            let email = link.recipients.first().map(|r| r.email.as_str().to_owned());
+            let session =
+                viewer_session(&format!("viewer-{n}"), link.id.as_str(), email.as_deref(), opened, Duration::hours(1));
+            inline.insert_link_session(&session).await.expect("link session");
+            let at = utc("2025-05-01T08:30:00Z");
+            let read = inline.link_session(&session.digest, at).await.expect("inline link session");
+            assert_eq!(read, Some(session.clone()));
+            assert_eq!(read, pooled.link_session(&session.digest, at).await.expect("pooled link session"));
+        }
+    })
+    .await;
+}
+
 async fn shipment_summaries_walk_every_shipment_in_id_order(store: Store) {
     let world = World::generate(0, 0x5eed_1111);
     insert_world(&store, &world).await;

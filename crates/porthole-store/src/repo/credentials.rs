@@ -20,6 +20,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect,
     QueryTrait,
 };
+use serde::Deserialize;
 
 use super::finish;
 use crate::Store;
@@ -32,6 +33,7 @@ use crate::entity::{
     unsubscribe_token,
 };
 use crate::error::{unavailable, write_error};
+use crate::reads::Joined;
 
 #[async_trait]
 impl CredentialRepository for Store {
@@ -161,31 +163,35 @@ impl CredentialRepository for Store {
         finish(txn, result).await
     }
 
-    /// Two statements and no transaction: the session with its user (one
-    /// join, so one snapshot), then the user's organization links. The
-    /// links may be a moment newer than the user row, which is what a
-    /// request arriving a moment later would see anyway.
+    /// Two statements: the session with its user (one join, so one
+    /// snapshot), then the user's organization links. On the pool they run
+    /// without a transaction, so the links may be a moment newer than the
+    /// user row, which is what a request arriving a moment later would see
+    /// anyway.
     async fn session_holder(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<SessionHolder>> {
+        let reads = self.reads()?;
+        let reader = reads.reader();
         let found = portal_session::Entity::find_by_id(digest.as_str())
             .filter(portal_session::Column::ExpiresAt.gt(utc_text(&now)))
-            .find_also_related(tracking_user::Entity)
-            .one(&self.db)
-            .await
-            .map_err(unavailable)?;
-        let Some((session, Some(user))) = found else { return Ok(None) };
-        let statement = self.db.get_database_backend().build(&linked_organizations(&user.id));
-        let rows = self.db.query_all_raw(statement).await.map_err(unavailable)?;
+            .find_also_related(tracking_user::Entity);
+        let found: Option<Joined<portal_session::Model, tracking_user::Model>> = reader.one(found.into_query()).await?;
+        let Some(Joined(session, Some(user))) = found else { return Ok(None) };
+        let rows: Vec<LinkedOrganization> = reader.all(&linked_organizations(&user.id)).await?;
         let mut organizations = Vec::new();
         let mut organization_ids = BTreeSet::new();
         let mut agent_customer_ids = BTreeSet::new();
-        for row in rows {
-            let organization = organization::Model::from_query_result(&row, "").map_err(unavailable)?;
-            let link: String = row.try_get("", "link").map_err(unavailable)?;
+        for LinkedOrganization { id, code, name, portal_enabled, show_charges, link } in rows {
             if link == MEMBER {
-                organization_ids.insert(OrganizationId::new(organization.id.clone()));
-                organizations.push(organization_of(organization));
+                organization_ids.insert(OrganizationId::new(id.clone()));
+                organizations.push(organization_of(organization::Model {
+                    id,
+                    code,
+                    name,
+                    portal_enabled,
+                    show_charges,
+                }));
             } else {
-                agent_customer_ids.insert(OrganizationId::new(organization.id));
+                agent_customer_ids.insert(OrganizationId::new(id));
             }
         }
         Ok(Some(SessionHolder {
@@ -306,6 +312,17 @@ pub(super) async fn forget_login_tokens(conn: &impl ConnectionTrait, id: &Tracki
 
 const MEMBER: &str = "member";
 const AGENT_CUSTOMER: &str = "agent_customer";
+
+/// A row of [`linked_organizations`].
+#[derive(FromQueryResult, Deserialize)]
+struct LinkedOrganization {
+    id: String,
+    code: String,
+    name: String,
+    portal_enabled: bool,
+    show_charges: bool,
+    link: String,
+}
 
 /// Every organization the user is linked to, each row with a `link` column
 /// saying how: `member` (the user's own organizations) or `agent_customer`

@@ -342,11 +342,9 @@ impl ShareLinkRepository for Store {
     }
 
     async fn link_session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<LinkSession>> {
-        let row = link_session::Entity::find_by_id(digest.as_str())
-            .filter(link_session::Column::ExpiresAt.gt(utc_text(&now)))
-            .one(&self.db)
-            .await
-            .map_err(unavailable)?;
+        let live = link_session::Entity::find_by_id(digest.as_str())
+            .filter(link_session::Column::ExpiresAt.gt(utc_text(&now)));
+        let row: Option<link_session::Model> = self.reads()?.reader().one(live.into_query()).await?;
         Ok(row.map(link_session_of).transpose()?)
     }
 }
@@ -354,15 +352,17 @@ impl ShareLinkRepository for Store {
 impl Store {
     /// The links meeting `which` (a condition on `share_links`), newest
     /// first, each with its recipients and its shipment's delivery time.
-    /// Two statements and no transaction (this is on every share page): the
-    /// recipients are read second, so they may be a moment newer than the
-    /// link, as if the request had come a moment later.
+    /// Two statements (this is on every share page); on the pool without a
+    /// transaction, so the recipients, read second, may be a moment newer
+    /// than the link, as if the request had come a moment later.
     async fn links_where(&self, which: Condition) -> RepoResult<Vec<StoredShareLink>> {
-        let links = links_of(which.clone()).into_model::<ShareLinkRow>().all(&self.db).await.map_err(unavailable)?;
+        let reads = self.reads()?;
+        let reader = reads.reader();
+        let links: Vec<ShareLinkRow> = reader.all(&links_of(which.clone()).into_query()).await?;
         if links.is_empty() {
             return Ok(Vec::new());
         }
-        let recipients = recipients_of(which).all(&self.db).await.map_err(unavailable)?;
+        let recipients: Vec<share_link_recipient::Model> = reader.all(&recipients_of(which).into_query()).await?;
         let mut by_link: HashMap<String, Vec<share_link_recipient::Model>> = HashMap::new();
         for recipient in recipients {
             by_link.entry(recipient.link_id.clone()).or_default().push(recipient);

@@ -14,8 +14,8 @@ use sea_orm::sea_query::{
     Asterisk, Expr, ExprTrait, Func, LikeExpr, LockType, Order, Query, SelectStatement, UnionType,
 };
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, TryInsertResult,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, RelationTrait, Select, TryInsertResult,
 };
 
 use super::outbox::record_causes;
@@ -27,6 +27,7 @@ use crate::codec::{
 };
 use crate::entity::{master, organization, shipment, shipment_container, tracking_event};
 use crate::error::{Corrupt, Unique, unavailable, write_error};
+use crate::reads::{Joined, Reader};
 
 const REFERENCE: Unique = Unique::new("shipments", "reference", "reference");
 
@@ -43,7 +44,7 @@ impl ShipmentRepository for Store {
             match row {
                 None => Ok(None),
                 Some(row) => {
-                    let containers = containers_of(&txn, &row.id).await?;
+                    let containers = containers_of(Reader::Pool(&txn), &row.id).await?;
                     Ok(Some(shipment_of(row, containers)?))
                 }
             }
@@ -116,7 +117,8 @@ impl ShipmentRepository for Store {
     }
 
     async fn shipment_record(&self, id: &ShipmentId) -> RepoResult<Option<ShipmentRecord>> {
-        load_record(&self.db, id).await
+        let reads = self.reads()?;
+        load_record(reads.reader(), id).await
     }
 
     async fn append_events(&self, id: &ShipmentId, events: &[TrackingEvent]) -> RepoResult<AppendOutcome> {
@@ -171,10 +173,7 @@ impl ShipmentRepository for Store {
         let Some(statement) = scoped_page(scope, query) else {
             return Ok(Vec::new());
         };
-        let rows = SummaryRow::find_by_statement(self.db.get_database_backend().build(&statement))
-            .all(&self.db)
-            .await
-            .map_err(unavailable)?;
+        let rows: Vec<SummaryRow> = self.reads()?.reader().all(&statement).await?;
         Ok(rows.into_iter().map(summary_of).collect::<Result<_, _>>()?)
     }
 
@@ -518,13 +517,14 @@ fn changed_columns(columns: &ShipmentColumns, now: &str) -> shipment::ActiveMode
     }
 }
 
-async fn containers_of(conn: &impl ConnectionTrait, shipment_id: &str) -> RepoResult<Vec<shipment_container::Model>> {
-    shipment_container::Entity::find()
+async fn containers_of<C: ConnectionTrait>(
+    reader: Reader<'_, C>,
+    shipment_id: &str,
+) -> RepoResult<Vec<shipment_container::Model>> {
+    let containers = shipment_container::Entity::find()
         .filter(shipment_container::Column::ShipmentId.eq(shipment_id))
-        .order_by_asc(shipment_container::Column::Position)
-        .all(conn)
-        .await
-        .map_err(unavailable)
+        .order_by_asc(shipment_container::Column::Position);
+    reader.all(&containers.into_query()).await
 }
 
 /// The shipment with its containers, master, events and parties, in four
@@ -532,26 +532,23 @@ async fn containers_of(conn: &impl ConnectionTrait, shipment_id: &str) -> RepoRe
 /// row order, i.e. in the order they were stored (`record_viewer_change`
 /// relies on it).
 ///
-/// Read paths call this outside a transaction (two round trips fewer per
-/// page), so the statements may see successive states. The shipment row
+/// On the pool, read paths call this outside a transaction (two round
+/// trips fewer per page), so the statements may see successive states;
+/// inline they share one snapshot (`Store::reads`). The shipment row
 /// is read after its containers and events on purpose: the row names the
 /// parties who may see the shipment, so whatever else a viewer is shown was
 /// stored no later than the state that let them see it. Parties are only
 /// names.
-async fn load_record(conn: &impl ConnectionTrait, id: &ShipmentId) -> RepoResult<Option<ShipmentRecord>> {
-    let containers = containers_of(conn, id.as_str()).await?;
+async fn load_record<C: ConnectionTrait>(reader: Reader<'_, C>, id: &ShipmentId) -> RepoResult<Option<ShipmentRecord>> {
+    let containers = containers_of(reader, id.as_str()).await?;
     let events = tracking_event::Entity::find()
         .filter(tracking_event::Column::ShipmentId.eq(id.as_str()))
-        .order_by_asc(tracking_event::Column::Id)
-        .all(conn)
-        .await
-        .map_err(unavailable)?;
-    let found = shipment::Entity::find_by_id(id.as_str())
-        .find_also_related(master::Entity)
-        .one(conn)
-        .await
-        .map_err(unavailable)?;
-    let Some((row, master)) = found else {
+        .order_by_asc(tracking_event::Column::Id);
+    let events: Vec<tracking_event::Model> = reader.all(&events.into_query()).await?;
+    let with_master = shipment::Entity::find_by_id(id.as_str()).find_also_related(master::Entity);
+    let Some(Joined(row, master)) =
+        reader.one::<Joined<shipment::Model, master::Model>>(with_master.into_query()).await?
+    else {
         return Ok(None);
     };
     let party_ids: Vec<&str> = [Some(&row.customer_id), row.shipper_id.as_ref(), row.consignee_id.as_ref()]
@@ -559,14 +556,9 @@ async fn load_record(conn: &impl ConnectionTrait, id: &ShipmentId) -> RepoResult
         .flatten()
         .map(String::as_str)
         .collect();
-    let parties: Vec<_> = organization::Entity::find()
-        .filter(organization::Column::Id.is_in(party_ids))
-        .all(conn)
-        .await
-        .map_err(unavailable)?
-        .into_iter()
-        .map(organization_of)
-        .collect();
+    let parties = organization::Entity::find().filter(organization::Column::Id.is_in(party_ids));
+    let parties: Vec<organization::Model> = reader.all(&parties.into_query()).await?;
+    let parties: Vec<_> = parties.into_iter().map(organization_of).collect();
 
     let shipment = shipment_of(row, containers)?;
     let party = |id: &OrganizationId| parties.iter().find(|org| org.id == *id).cloned();
@@ -600,7 +592,7 @@ async fn publish_viewer_state(
     id: &ShipmentId,
     now: &str,
 ) -> RepoResult<(ShipmentRecord, MilestoneState)> {
-    let record = load_record(conn, id).await?.ok_or(RepoError::NotFound)?;
+    let record = load_record(Reader::Pool(conn), id).await?.ok_or(RepoError::NotFound)?;
     let state = record.viewer_state();
     let published = shipment::ActiveModel {
         published_status: Set(state.status.as_str().to_owned()),
