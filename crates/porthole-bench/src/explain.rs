@@ -97,12 +97,12 @@ fn queries(world: &World) -> Result<Vec<Query>> {
         Query {
             path: "every portal request",
             origin: "credentials.rs linked_organizations (memberships UNION ALL agent customers)",
-            sql: "SELECT \"organizations\".*, 'member' AS \"link\" FROM \"organizations\" WHERE \
-                  \"organizations\".\"id\" IN (SELECT \"organization_id\" FROM \"tracking_user_organizations\" \
-                  WHERE \"tracking_user_organizations\".\"tracking_user_id\" = ?) UNION ALL SELECT \
-                  \"organizations\".*, 'agent_customer' AS \"link\" FROM \"organizations\" WHERE \
-                  \"organizations\".\"id\" IN (SELECT \"organization_id\" FROM \"tracking_user_agent_customers\" \
-                  WHERE \"tracking_user_agent_customers\".\"tracking_user_id\" = ?)"
+            sql: "SELECT \"organizations\".*, 'member' AS \"link\" FROM \"organizations\" INNER JOIN \
+                  \"tracking_user_organizations\" ON \"tracking_user_organizations\".\"organization_id\" = \
+                  \"organizations\".\"id\" WHERE \"tracking_user_organizations\".\"tracking_user_id\" = ? UNION ALL \
+                  SELECT \"organizations\".*, 'agent_customer' AS \"link\" FROM \"organizations\" INNER JOIN \
+                  \"tracking_user_agent_customers\" ON \"tracking_user_agent_customers\".\"organization_id\" = \
+                  \"organizations\".\"id\" WHERE \"tracking_user_agent_customers\".\"tracking_user_id\" = ?"
                 .into(),
             values: vec![text(user.clone()), text(user.clone())],
         },

@@ -17,8 +17,8 @@ use porthole_domain::{OrganizationId, TrackingUserId, UserState};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect,
-    QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, IntoActiveModel, JoinType, QueryFilter,
+    QuerySelect, QueryTrait, RelationTrait,
 };
 use serde::Deserialize;
 
@@ -329,23 +329,45 @@ struct LinkedOrganization {
 /// (customers an overseas agent's user is limited to). One statement, so
 /// the portal's session check stays at two round trips.
 fn linked_organizations(tracking_user_id: &str) -> SelectStatement {
-    let linked = |link: &'static str, ids: SelectStatement| {
-        organization::Entity::find()
-            .column_as(Expr::cust(format!("'{link}'")), "link")
-            .filter(organization::Column::Id.in_subquery(ids))
-            .into_query()
-    };
-    let memberships = tracking_user_organization::Entity::find()
-        .select_only()
-        .column(tracking_user_organization::Column::OrganizationId)
+    // Joins rather than `id IN (subquery)`: SQLite would build a temporary
+    // table and a Bloom filter for each list, on every portal request.
+    let mut statement = organization::Entity::find()
+        .column_as(Expr::cust(format!("'{MEMBER}'")), "link")
+        .join_rev(JoinType::InnerJoin, tracking_user_organization::Relation::Organization.def())
         .filter(tracking_user_organization::Column::TrackingUserId.eq(tracking_user_id))
         .into_query();
-    let agent_customers = tracking_user_agent_customer::Entity::find()
-        .select_only()
-        .column(tracking_user_agent_customer::Column::OrganizationId)
+    let agent_customers = organization::Entity::find()
+        .column_as(Expr::cust(format!("'{AGENT_CUSTOMER}'")), "link")
+        .join_rev(JoinType::InnerJoin, tracking_user_agent_customer::Relation::Organization.def())
         .filter(tracking_user_agent_customer::Column::TrackingUserId.eq(tracking_user_id))
         .into_query();
-    let mut statement = linked(MEMBER, memberships);
-    statement.union(UnionType::All, linked(AGENT_CUSTOMER, agent_customers));
+    statement.union(UnionType::All, agent_customers);
     statement
+}
+
+#[cfg(test)]
+mod plans {
+    use sea_orm::DbBackend;
+
+    use super::*;
+
+    /// Each list of links is read from its own index by user, then each
+    /// organization by id: no table scanned, and no temporary table or
+    /// Bloom filter built per request.
+    #[tokio::test]
+    async fn linked_organizations_are_found_through_the_users_links() {
+        let store = Store::connect("sqlite::memory:").await.expect("connect");
+        store.migrate().await.expect("migrate");
+        let statement = DbBackend::Sqlite.build(&linked_organizations("tu_1"));
+        let details = crate::repo::sqlite_plan(&store, statement).await;
+        for links in ["tracking_user_organizations", "tracking_user_agent_customers"] {
+            let by_user =
+                format!("SEARCH {links} USING COVERING INDEX sqlite_autoindex_{links}_1 (tracking_user_id=?)");
+            assert!(details.contains(&by_user), "{details:?}");
+        }
+        let organizations = "SEARCH organizations USING INDEX sqlite_autoindex_organizations_1 (id=?)";
+        assert_eq!(details.iter().filter(|d| d.as_str() == organizations).count(), 2, "{details:?}");
+        assert!(!details.iter().any(|d| d.starts_with("SCAN") || d.contains("LIST SUBQUERY")), "{details:?}");
+        assert!(!details.iter().any(|d| d.contains("BLOOM")), "{details:?}");
+    }
 }
