@@ -31,17 +31,36 @@ use crate::error::{Failure, json_errors};
 const BATCHES_IN_HAND: usize = 4;
 
 /// The ingest operation behind a queue of [`BATCHES_IN_HAND`] places,
-/// taken before the request body is read.
+/// taken before the request body is read. Only a caller whose key is
+/// valid queues: anyone else is refused by the operation without holding
+/// a place, so a client without a key cannot stall the queue by sending
+/// its body slowly.
 fn batch_queue(endpoint: impl Endpoint + 'static) -> impl Endpoint {
     let places = Arc::new(Semaphore::new(BATCHES_IN_HAND));
     json_errors(endpoint).around(move |endpoint, request| {
         let places = Arc::clone(&places);
         async move {
-            // The semaphore is never closed, so this only ever waits.
-            let _place = places.acquire_owned().await.ok();
+            let _place = if bears_a_valid_key(&request).await {
+                // The semaphore is never closed, so this only ever waits.
+                places.acquire_owned().await.ok()
+            } else {
+                None
+            };
             endpoint.call(request).await
         }
     })
+}
+
+/// Whether the request's bearer token is a live API key. The operation
+/// checks it again, with the key's permissions, as every operation does.
+async fn bears_a_valid_key(request: &poem::Request) -> bool {
+    let token = request
+        .header(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
+    match (request.data::<Porthole>(), token) {
+        (Some(app), Some(token)) => app.authenticate_api_key(token.trim()).await.is_ok(),
+        _ => false,
+    }
 }
 
 #[derive(Debug, Tags)]
@@ -274,25 +293,71 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
+    use chrono::Utc;
     use poem::{IntoResponse, Request};
+    use porthole_app::ports::{
+        ApiKey, MockApiKeyRepository, MockClock, MockCredentialRepository, MockHealthCheck, MockIdSource, MockMailer,
+        MockMasterRepository, MockOrganizationRepository, MockOutboxRepository, MockShareLinkRepository,
+        MockShipmentRepository, MockTrackingUserRepository,
+    };
+    use porthole_app::secret::SecretDigest;
+    use porthole_app::{AppSettings, Ports};
+    use porthole_domain::StaffRole;
     use tokio::sync::Notify;
 
     use super::*;
 
-    /// However many batches arrive at once, no more than `BATCHES_IN_HAND`
-    /// reach the operation; the rest are taken in as places free up.
+    const KEY: &str = "ph_test_feed_key";
+
+    /// An application whose only known API key is [`KEY`].
+    fn app() -> Porthole {
+        let mut api_keys = MockApiKeyRepository::new();
+        api_keys.expect_api_key_by_digest().returning(|digest| {
+            let known = *digest == SecretDigest::of(KEY);
+            let role = StaffRole::Operator;
+            Ok(known.then(|| ApiKey { id: "key_feed".into(), name: "feed".into(), role, created_at: Utc::now() }))
+        });
+        let ports = Ports {
+            organizations: Arc::new(MockOrganizationRepository::new()),
+            masters: Arc::new(MockMasterRepository::new()),
+            shipments: Arc::new(MockShipmentRepository::new()),
+            tracking_users: Arc::new(MockTrackingUserRepository::new()),
+            credentials: Arc::new(MockCredentialRepository::new()),
+            share_links: Arc::new(MockShareLinkRepository::new()),
+            outbox: Arc::new(MockOutboxRepository::new()),
+            mailer: Arc::new(MockMailer::new()),
+            api_keys: Arc::new(api_keys),
+            health: Arc::new(MockHealthCheck::new()),
+            clock: Arc::new(MockClock::new()),
+            ids: Arc::new(MockIdSource::new()),
+        };
+        Porthole::with_settings(ports, AppSettings::default())
+    }
+
+    fn batch(app: &Porthole, key: Option<&str>) -> Request {
+        let mut request = Request::builder();
+        if let Some(key) = key {
+            request = request.header("Authorization", format!("Bearer {key}"));
+        }
+        let mut request = request.finish();
+        request.set_data(app.clone());
+        request
+    }
+
+    /// However many keyed batches arrive at once, no more than
+    /// `BATCHES_IN_HAND` reach the operation; the rest are taken in as
+    /// places free up. A request without a valid key never takes a place,
+    /// so it cannot hold one while real batches wait.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn batches_beyond_those_in_hand_wait_their_turn() {
         let in_hand = Arc::new(AtomicUsize::new(0));
-        let most = Arc::new(AtomicUsize::new(0));
         let release = Arc::new(Notify::new());
         let operation = {
-            let (in_hand, most, release) = (Arc::clone(&in_hand), Arc::clone(&most), Arc::clone(&release));
+            let (in_hand, release) = (Arc::clone(&in_hand), Arc::clone(&release));
             poem::endpoint::make(move |_request| {
-                let (in_hand, most, release) = (Arc::clone(&in_hand), Arc::clone(&most), Arc::clone(&release));
+                let (in_hand, release) = (Arc::clone(&in_hand), Arc::clone(&release));
                 async move {
-                    let now = in_hand.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
+                    in_hand.fetch_add(1, Ordering::SeqCst);
                     release.notified().await;
                     in_hand.fetch_sub(1, Ordering::SeqCst);
                     "stored"
@@ -300,18 +365,31 @@ mod tests {
             })
         };
         let queue = Arc::new(batch_queue(operation));
+        let app = app();
+        let send = |request: Request| {
+            let queue = Arc::clone(&queue);
+            tokio::spawn(async move { queue.call(request).await.map(|r| r.into_response().status()) })
+        };
         let batches = 3 * BATCHES_IN_HAND;
-        let calls: Vec<_> = (0..batches)
-            .map(|_| {
-                let queue = Arc::clone(&queue);
-                tokio::spawn(async move { queue.call(Request::default()).await.map(|r| r.into_response().status()) })
-            })
-            .collect();
-        while in_hand.load(Ordering::SeqCst) < BATCHES_IN_HAND {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(in_hand.load(Ordering::SeqCst), BATCHES_IN_HAND, "the rest wait");
+        let mut calls: Vec<_> = (0..batches).map(|_| send(batch(&app, Some(KEY)))).collect();
+        // How many are in hand once `count` are, or after a second.
+        let settle = |count: usize| {
+            let in_hand = Arc::clone(&in_hand);
+            async move {
+                for _ in 0..200 {
+                    if in_hand.load(Ordering::SeqCst) >= count {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                in_hand.load(Ordering::SeqCst)
+            }
+        };
+        assert_eq!(settle(BATCHES_IN_HAND).await, BATCHES_IN_HAND, "the rest wait");
+        calls.push(send(batch(&app, None)));
+        calls.push(send(batch(&app, Some("ph_not_a_key"))));
+        assert_eq!(settle(BATCHES_IN_HAND + 2).await, BATCHES_IN_HAND + 2, "requests without a valid key do not queue");
         let mut answered = 0;
         for call in calls {
             while !call.is_finished() {
@@ -322,7 +400,6 @@ mod tests {
             assert!(status.is_success(), "{status}");
             answered += 1;
         }
-        assert_eq!(answered, batches);
-        assert_eq!(most.load(Ordering::SeqCst), BATCHES_IN_HAND);
+        assert_eq!(answered, batches + 2);
     }
 }
