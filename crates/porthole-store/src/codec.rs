@@ -832,7 +832,7 @@ pub(crate) fn link_mail_token_of(row: share_link_mail_token::Model) -> Decoded<L
 
 /// A shipment's id and `published_*` columns: what viewers see between
 /// changes.
-#[derive(Debug, FromQueryResult, Deserialize)]
+#[derive(Debug, FromQueryResult)]
 pub(crate) struct PublishedRow {
     pub id: String,
     pub published_status: String,

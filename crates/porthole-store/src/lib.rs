@@ -12,8 +12,10 @@
 //!   write lock (SQLite fails it with SQLITE_BUSY at once, whatever the
 //!   busy timeout), whereas `BEGIN IMMEDIATE` takes the lock up front and so
 //!   waits its turn. Reads never take it and run in parallel under WAL.
-//! - Multi-query reads run in one read transaction so they see one
-//!   snapshot.
+//! - Multi-query reads that feed a write run in its transaction. Reads on
+//!   the request path run in one read transaction on a SQLite file, and
+//!   statement by statement on the pool, ordered so that the row deciding
+//!   visibility is read last (ARCHITECTURE.md).
 //! - The milestone state viewers see is derived by the domain
 //!   (`ShipmentRecord::viewer_state`) and stored in `shipments.published_*`
 //!   by the same transaction that changed its inputs. That transaction also
@@ -184,10 +186,25 @@ impl Store {
     /// the pool, each statement by itself (see ARCHITECTURE.md for the
     /// order that makes that safe).
     pub(crate) fn reads(&self) -> Result<Reads<'_>, RepoError> {
-        Ok(match &self.inline {
-            Some(inline) => Reads::Inline(inline.snapshot()?),
-            None => Reads::Pool(&self.db),
-        })
+        let Some(inline) = &self.inline else {
+            return Ok(self.reads_on_pool());
+        };
+        match inline.snapshot() {
+            Ok(snapshot) => Ok(Reads::Inline(snapshot)),
+            // Most likely no file handle to spare for another connection:
+            // the pool's connections are already open.
+            Err(RepoError::Unavailable(error)) => {
+                tracing::warn!(%error, "no inline read transaction; reading through the pool");
+                Ok(self.reads_on_pool())
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Reads through the pool, for reads that may take long enough that
+    /// they should not hold a runtime thread.
+    pub(crate) fn reads_on_pool(&self) -> Reads<'_> {
+        Reads::Pool(&self.db)
     }
 
     /// A transaction that will write. See the crate docs for why SQLite's

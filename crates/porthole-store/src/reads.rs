@@ -39,9 +39,10 @@ const INLINE_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// the read paths, with room for the shapes a list page takes.
 const INLINE_STATEMENT_CACHE: usize = 64;
 
-/// Idle inline connections kept open. A connection is only ever busy while
-/// a thread runs a read on it, so the runtime's threads bound how many are
-/// in use at once; the cap only matters when many threads read at once.
+/// Idle inline connections kept open, at least. A connection is only ever
+/// busy while a thread runs a read on it, so the runtime's threads (one per
+/// core) bound how many are in use at once; the pool keeps that many, so a
+/// wave of reads never opens connections only to close them again.
 const INLINE_IDLE_CONNECTIONS: usize = 8;
 
 /// Where a read runs: on a sea-orm connection or transaction, or inline in
@@ -114,7 +115,10 @@ impl<M: FromQueryResult + DeserializeOwned> Decode for M {
 }
 
 /// A row of a sea-orm `find_also_related` select: the model it starts
-/// from, and the related one when the join found it.
+/// from, and the related one when the join found it (some column of its
+/// side is not NULL). Inline, a related side that is there must decode;
+/// sea-orm treats one that does not as absent. Only data that breaks the
+/// schema can tell the two apart, and neither shows more than it should.
 pub(crate) struct Joined<A, B>(pub A, pub Option<B>);
 
 /// The column prefixes sea-orm gives the two sides of a `SelectTwo`.
@@ -150,6 +154,8 @@ where
 pub(crate) struct InlineReader {
     path: String,
     idle: Mutex<Vec<Connection>>,
+    /// How many idle connections to keep (see [`INLINE_IDLE_CONNECTIONS`]).
+    keep_idle: usize,
 }
 
 impl fmt::Debug for InlineReader {
@@ -163,7 +169,8 @@ impl InlineReader {
     /// already opened (and so created and put in WAL mode). Opens its
     /// first connection now, so a file it cannot open is known at once.
     pub fn open(path: String) -> rusqlite::Result<Self> {
-        let reader = Self { path, idle: Mutex::new(Vec::new()) };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let reader = Self { path, idle: Mutex::new(Vec::new()), keep_idle: cores.max(INLINE_IDLE_CONNECTIONS) };
         let first = reader.connect()?;
         reader.give_back(first);
         Ok(reader)
@@ -190,7 +197,7 @@ impl InlineReader {
 
     fn give_back(&self, connection: Connection) {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < INLINE_IDLE_CONNECTIONS {
+        if idle.len() < self.keep_idle {
             idle.push(connection);
         }
     }
@@ -350,10 +357,19 @@ impl<'de> MapAccess<'de> for Columns<'_, '_> {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
         let value = self.row.get_ref(self.current).map_err(DecodeError::of)?;
-        seed.deserialize(Column(value)).map_err(|error| {
+        // serde's message would quote the value, and stored values (notes,
+        // rates) have no place in a log: name the column and its type only.
+        let stored = match value {
+            ValueRef::Null => "NULL",
+            ValueRef::Integer(_) => "an integer",
+            ValueRef::Real(_) => "a real number",
+            ValueRef::Text(_) => "text",
+            ValueRef::Blob(_) => "a blob",
+        };
+        seed.deserialize(Column(value)).map_err(|_| {
             let statement: &rusqlite::Statement<'_> = self.row.as_ref();
             let name = statement.column_name(self.current).unwrap_or("?");
-            DecodeError(format!("column {name}: {error}"))
+            DecodeError(format!("column {name} holds {stored}, which its field cannot take"))
         })
     }
 }
@@ -452,6 +468,21 @@ mod tests {
         let read: RepoResult<Vec<Note>> = reads.reader().all(&notes()).await;
         match read {
             Err(RepoError::Unavailable(message)) => assert!(message.contains("column name"), "{message}"),
+            other => panic!("expected an error naming the column, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_that_does_not_fit_is_named_by_column_never_quoted() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = store_with_notes(&dir, "INSERT INTO notes VALUES ('a', NULL, 0, 'buy rate 1800');").await;
+        let reads = store.reads().expect("reads");
+        let read: RepoResult<Vec<Note>> = reads.reader().all(&notes()).await;
+        match read {
+            Err(RepoError::Unavailable(message)) => {
+                assert!(message.contains("column n holds text"), "{message}");
+                assert!(!message.contains("1800"), "the stored value stays out of errors and logs: {message}");
+            }
             other => panic!("expected an error naming the column, got {other:?}"),
         }
     }

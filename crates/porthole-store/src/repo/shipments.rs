@@ -173,7 +173,12 @@ impl ShipmentRepository for Store {
         let Some(statement) = scoped_page(scope, query) else {
             return Ok(Vec::new());
         };
-        let rows: Vec<SummaryRow> = self.reads()?.reader().all(&statement).await?;
+        // A text search or a status filter walks the viewer's whole party
+        // range until the page fills, milliseconds for a big customer: such
+        // a page holds one of the pool's threads, not one of the runtime's.
+        let bounded = query.status.is_none() && !matches!(query.search, Some(ShipmentSearch::Text(_)));
+        let reads = if bounded { self.reads()? } else { self.reads_on_pool() };
+        let rows: Vec<SummaryRow> = reads.reader().all(&statement).await?;
         Ok(rows.into_iter().map(summary_of).collect::<Result<_, _>>()?)
     }
 
