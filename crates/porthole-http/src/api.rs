@@ -16,7 +16,7 @@ use porthole_app::ports::Upserted;
 use porthole_domain::{OrganizationId, Permission, ShipmentId};
 use tokio::sync::Semaphore;
 
-use crate::auth::StaffKey;
+use crate::auth::{StaffKey, bears_a_live_key};
 use crate::body::JsonBody;
 use crate::dto;
 use crate::error::documented::{BAD_REQUEST, CONFLICT, INVALID, NOT_FOUND, STAFF_CALL};
@@ -40,7 +40,7 @@ fn batch_queue(endpoint: impl Endpoint + 'static) -> impl Endpoint {
     json_errors(endpoint).around(move |endpoint, request| {
         let places = Arc::clone(&places);
         async move {
-            let _place = if bears_a_valid_key(&request).await {
+            let _place = if bears_a_live_key(&request).await {
                 // The semaphore is never closed, so this only ever waits.
                 places.acquire_owned().await.ok()
             } else {
@@ -49,18 +49,6 @@ fn batch_queue(endpoint: impl Endpoint + 'static) -> impl Endpoint {
             endpoint.call(request).await
         }
     })
-}
-
-/// Whether the request's bearer token is a live API key. The operation
-/// checks it again, with the key's permissions, as every operation does.
-async fn bears_a_valid_key(request: &poem::Request) -> bool {
-    let token = request
-        .header(poem::http::header::AUTHORIZATION)
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
-    match (request.data::<Porthole>(), token) {
-        (Some(app), Some(token)) => app.authenticate_api_key(token.trim()).await.is_ok(),
-        _ => false,
-    }
 }
 
 #[derive(Debug, Tags)]

@@ -22,6 +22,19 @@ impl StaffKey {
     }
 }
 
+/// Whether the request's bearer token is a live API key, for deciding
+/// before an operation runs; the operation's [`StaffKey`] checks it again,
+/// with the key's permissions.
+pub(crate) async fn bears_a_live_key(request: &Request) -> bool {
+    let token = request
+        .header(poem::http::header::AUTHORIZATION)
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")));
+    match (request.data::<Porthole>(), token) {
+        (Some(app), Some(token)) => app.authenticate_api_key(token.trim()).await.is_ok(),
+        _ => false,
+    }
+}
+
 async fn authenticate(request: &Request, bearer: Bearer) -> poem::Result<ApiKey> {
     let Some(app) = request.data::<Porthole>() else {
         // Wiring, not the caller: `routes` always attaches the application.

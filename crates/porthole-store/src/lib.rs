@@ -44,7 +44,6 @@ use sea_orm::{
 };
 
 pub use error::StoreError;
-use porthole_app::ports::RepoError;
 pub use reads::sql_value;
 use reads::{InlineReader, Reads};
 pub use repo::shipments_in_scope_statement;
@@ -185,19 +184,18 @@ impl Store {
     /// file, in one read transaction on the caller's thread; otherwise on
     /// the pool, each statement by itself (see ARCHITECTURE.md for the
     /// order that makes that safe).
-    pub(crate) fn reads(&self) -> Result<Reads<'_>, RepoError> {
+    pub(crate) fn reads(&self) -> Reads<'_> {
         let Some(inline) = &self.inline else {
-            return Ok(self.reads_on_pool());
+            return self.reads_on_pool();
         };
         match inline.snapshot() {
-            Ok(snapshot) => Ok(Reads::Inline(snapshot)),
+            Ok(snapshot) => Reads::Inline(snapshot),
             // Most likely no file handle to spare for another connection:
             // the pool's connections are already open.
-            Err(RepoError::Unavailable(error)) => {
+            Err(error) => {
                 tracing::warn!(%error, "no inline read transaction; reading through the pool");
-                Ok(self.reads_on_pool())
+                self.reads_on_pool()
             }
-            Err(error) => Err(error),
         }
     }
 

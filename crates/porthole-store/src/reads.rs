@@ -140,8 +140,8 @@ where
         let statement: &rusqlite::Statement<'_> = row.as_ref();
         let mut found = false;
         for index in 0..statement.column_count() {
-            if statement.column_name(index).map_err(DecodeError::of)?.starts_with(RIGHT) {
-                found |= row.get_ref(index).map_err(DecodeError::of)? != ValueRef::Null;
+            if statement.column_name(index)?.starts_with(RIGHT) {
+                found |= row.get_ref(index)? != ValueRef::Null;
             }
         }
         let right =
@@ -181,7 +181,7 @@ impl InlineReader {
         let connection = self.take()?;
         match connection.prepare_cached("BEGIN").and_then(|mut begin| begin.execute([])) {
             Ok(_) => Ok(Snapshot { reader: self, connection: Mutex::new(Some(connection)) }),
-            Err(error) => Err(read_failed(&DecodeError::of(error))),
+            Err(error) => Err(read_failed(&error.into())),
         }
     }
 
@@ -221,8 +221,9 @@ impl InlineReader {
 ///
 /// Reads run on the calling thread and block it for as long as SQLite
 /// takes: microseconds for pages in its cache or the OS's, a disk read
-/// otherwise. The store's request paths read a bounded handful of rows
-/// through indexes (BENCHMARKS.md, "Query plans"), so that stays short.
+/// otherwise. Only reads that find a bounded handful of rows through an
+/// index run here (ARCHITECTURE.md, "An inline read holds its thread
+/// briefly").
 pub(crate) struct Snapshot<'r> {
     reader: &'r InlineReader,
     /// `Mutex` only so that a `&Snapshot` may be held across an `.await`
@@ -237,15 +238,19 @@ impl Snapshot<'_> {
         let values = values.into_iter().map(sql_value).collect::<RepoResult<Vec<_>>>()?;
         let connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
         let connection = connection.as_ref().ok_or_else(|| RepoError::Unavailable("snapshot ended".to_owned()))?;
-        let mut prepared = connection.prepare_cached(&statement.sql).map_err(|e| read_failed(&DecodeError::of(e)))?;
-        let mut rows =
-            prepared.query(rusqlite::params_from_iter(values)).map_err(|e| read_failed(&DecodeError::of(e)))?;
-        let mut decoded = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| read_failed(&DecodeError::of(e)))? {
-            decoded.push(M::from_inline_row(row).map_err(|e| read_failed(&e))?);
-        }
-        Ok(decoded)
+        query(connection, &statement.sql, values).map_err(|error| read_failed(&error))
     }
+}
+
+/// The rows of `sql` with `values` bound, decoded.
+fn query<M: Decode>(connection: &Connection, sql: &str, values: Vec<SqlValue>) -> Result<Vec<M>, DecodeError> {
+    let mut prepared = connection.prepare_cached(sql)?;
+    let mut rows = prepared.query(rusqlite::params_from_iter(values))?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next()? {
+        decoded.push(M::from_inline_row(row)?);
+    }
+    Ok(decoded)
 }
 
 impl Drop for Snapshot<'_> {
@@ -294,8 +299,8 @@ pub fn sql_value(value: sea_orm::Value) -> RepoResult<SqlValue> {
 #[derive(Debug)]
 pub(crate) struct DecodeError(String);
 
-impl DecodeError {
-    fn of(error: rusqlite::Error) -> Self {
+impl From<rusqlite::Error> for DecodeError {
+    fn from(error: rusqlite::Error) -> Self {
         DecodeError(error.to_string())
     }
 }
@@ -345,7 +350,7 @@ impl<'de> MapAccess<'de> for Columns<'_, '_> {
         while self.next < statement.column_count() {
             let index = self.next;
             self.next += 1;
-            let name = statement.column_name(index).map_err(DecodeError::of)?;
+            let name = statement.column_name(index)?;
             if let Some(field) = name.strip_prefix(self.prefix) {
                 self.current = index;
                 let field: StrDeserializer<'_, DecodeError> = field.into_deserializer();
@@ -356,7 +361,7 @@ impl<'de> MapAccess<'de> for Columns<'_, '_> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
-        let value = self.row.get_ref(self.current).map_err(DecodeError::of)?;
+        let value = self.row.get_ref(self.current)?;
         // serde's message would quote the value, and stored values (notes,
         // rates) have no place in a log: name the column and its type only.
         let stored = match value {
@@ -386,7 +391,9 @@ impl<'de> de::Deserializer<'de> for Column<'_> {
             ValueRef::Null => visitor.visit_unit(),
             ValueRef::Integer(n) => visitor.visit_i64(n),
             ValueRef::Real(x) => visitor.visit_f64(x),
-            ValueRef::Text(bytes) => visitor.visit_str(std::str::from_utf8(bytes).map_err(de::Error::custom)?),
+            ValueRef::Text(bytes) => {
+                visitor.visit_str(std::str::from_utf8(bytes).map_err(<DecodeError as de::Error>::custom)?)
+            }
             ValueRef::Blob(bytes) => visitor.visit_bytes(bytes),
         }
     }
@@ -449,7 +456,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temporary directory");
         let rows = "INSERT INTO notes VALUES ('a', NULL, 0, 1), ('b', 'ü ✓', 1, 2), ('c', '', 7, -3);";
         let store = store_with_notes(&dir, rows).await;
-        let reads = store.reads().expect("reads");
+        let reads = store.reads();
         let inline: Vec<Note> = reads.reader().all(&notes()).await.expect("inline");
         let pooled: Vec<Note> = Reader::Pool(store.connection()).all(&notes()).await.expect("pooled");
         assert_eq!(inline, pooled);
@@ -460,45 +467,42 @@ mod tests {
         assert_eq!(first.map(|n| n.name), Some("c".to_owned()));
     }
 
-    #[tokio::test]
-    async fn a_null_where_a_value_is_required_is_an_error_naming_the_column() {
+    /// The message with which an inline read of `rows` is refused.
+    async fn refusal(rows: &str) -> String {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let store = store_with_notes(&dir, "INSERT INTO notes VALUES (NULL, NULL, 0, 1);").await;
-        let reads = store.reads().expect("reads");
-        let read: RepoResult<Vec<Note>> = reads.reader().all(&notes()).await;
+        let store = store_with_notes(&dir, rows).await;
+        let read: RepoResult<Vec<Note>> = store.reads().reader().all(&notes()).await;
         match read {
-            Err(RepoError::Unavailable(message)) => assert!(message.contains("column name"), "{message}"),
-            other => panic!("expected an error naming the column, got {other:?}"),
+            Err(RepoError::Unavailable(message)) => message,
+            other => panic!("expected the read refused, got {other:?}"),
         }
     }
 
     #[tokio::test]
+    async fn a_null_where_a_value_is_required_is_an_error_naming_the_column() {
+        let message = refusal("INSERT INTO notes VALUES (NULL, NULL, 0, 1);").await;
+        assert!(message.contains("column name"), "{message}");
+    }
+
+    #[tokio::test]
     async fn a_value_that_does_not_fit_is_named_by_column_never_quoted() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let store = store_with_notes(&dir, "INSERT INTO notes VALUES ('a', NULL, 0, 'buy rate 1800');").await;
-        let reads = store.reads().expect("reads");
-        let read: RepoResult<Vec<Note>> = reads.reader().all(&notes()).await;
-        match read {
-            Err(RepoError::Unavailable(message)) => {
-                assert!(message.contains("column n holds text"), "{message}");
-                assert!(!message.contains("1800"), "the stored value stays out of errors and logs: {message}");
-            }
-            other => panic!("expected an error naming the column, got {other:?}"),
-        }
+        let message = refusal("INSERT INTO notes VALUES ('a', NULL, 0, 'buy rate 1800');").await;
+        assert!(message.contains("column n holds text"), "{message}");
+        assert!(!message.contains("1800"), "the stored value stays out of errors and logs: {message}");
     }
 
     #[tokio::test]
     async fn a_snapshot_sees_one_state_and_does_not_hold_up_writers() {
         let dir = tempfile::tempdir().expect("temporary directory");
         let store = store_with_notes(&dir, "INSERT INTO notes VALUES ('a', NULL, 0, 1);").await;
-        let before = store.reads().expect("reads");
+        let before = store.reads();
         let seen: Vec<Note> = before.reader().all(&notes()).await.expect("read");
         assert_eq!(seen.len(), 1);
         store.connection().execute_unprepared("INSERT INTO notes VALUES ('b', NULL, 0, 2)").await.expect("write");
         let still: Vec<Note> = before.reader().all(&notes()).await.expect("read again");
         assert_eq!(still.len(), 1, "the snapshot keeps the state it began with");
         drop(before);
-        let after: Vec<Note> = store.reads().expect("reads").reader().all(&notes()).await.expect("read");
+        let after: Vec<Note> = store.reads().reader().all(&notes()).await.expect("read");
         assert_eq!(after.len(), 2, "a new snapshot sees the write");
     }
 

@@ -169,7 +169,7 @@ impl CredentialRepository for Store {
     /// user row, which is what a request arriving a moment later would see
     /// anyway.
     async fn session_holder(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<SessionHolder>> {
-        let reads = self.reads()?;
+        let reads = self.reads();
         let reader = reads.reader();
         let found = portal_session::Entity::find_by_id(digest.as_str())
             .filter(portal_session::Column::ExpiresAt.gt(utc_text(&now)))

@@ -344,7 +344,7 @@ impl ShareLinkRepository for Store {
     async fn link_session(&self, digest: &SecretDigest, now: DateTime<Utc>) -> RepoResult<Option<LinkSession>> {
         let live = link_session::Entity::find_by_id(digest.as_str())
             .filter(link_session::Column::ExpiresAt.gt(utc_text(&now)));
-        let row: Option<link_session::Model> = self.reads()?.reader().one(live.into_query()).await?;
+        let row: Option<link_session::Model> = self.reads().reader().one(live.into_query()).await?;
         Ok(row.map(link_session_of).transpose()?)
     }
 }
@@ -356,7 +356,7 @@ impl Store {
     /// transaction, so the recipients, read second, may be a moment newer
     /// than the link, as if the request had come a moment later.
     async fn links_where(&self, which: Condition) -> RepoResult<Vec<StoredShareLink>> {
-        let reads = self.reads()?;
+        let reads = self.reads();
         let reader = reads.reader();
         let links: Vec<ShareLinkRow> = reader.all(&links_of(which.clone()).into_query()).await?;
         if links.is_empty() {

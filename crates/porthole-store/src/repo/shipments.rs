@@ -117,7 +117,7 @@ impl ShipmentRepository for Store {
     }
 
     async fn shipment_record(&self, id: &ShipmentId) -> RepoResult<Option<ShipmentRecord>> {
-        let reads = self.reads()?;
+        let reads = self.reads();
         load_record(reads.reader(), id).await
     }
 
@@ -177,7 +177,7 @@ impl ShipmentRepository for Store {
         // range until the page fills, milliseconds for a big customer: such
         // a page holds one of the pool's threads, not one of the runtime's.
         let bounded = query.status.is_none() && !matches!(query.search, Some(ShipmentSearch::Text(_)));
-        let reads = if bounded { self.reads()? } else { self.reads_on_pool() };
+        let reads = if bounded { self.reads() } else { self.reads_on_pool() };
         let rows: Vec<SummaryRow> = reads.reader().all(&statement).await?;
         Ok(rows.into_iter().map(summary_of).collect::<Result<_, _>>()?)
     }
